@@ -1,0 +1,202 @@
+//! `Document`: the credentials file as text and the byte ranges of its entries.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserializer as _, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The parsed shape of the file: each entry's key and the range of its raw JSON value.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    pub(crate) text: String,
+    pub(crate) entries: Vec<Entry>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) key: KeyText,
+    pub(crate) value: Range<usize>,
+}
+
+/// A key, borrowed from the text when it has no escapes (almost always).
+#[derive(Debug)]
+pub(crate) enum KeyText {
+    InText(Range<usize>),
+    Unescaped(Box<str>),
+}
+
+/// Where and why the text is not a credentials document. The reason never quotes the text.
+#[derive(Debug)]
+pub(crate) struct SyntaxError {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) reason: String,
+}
+
+impl Document {
+    /// Parses the file's text. Empty (or all-whitespace) text is an empty document.
+    pub(crate) fn parse(text: String) -> Result<Self, SyntaxError> {
+        if text.trim().is_empty() {
+            return Ok(Self {
+                text,
+                entries: Vec::new(),
+            });
+        }
+        let entries = {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            let raw = de
+                .deserialize_map(EntriesVisitor)
+                .and_then(|raw| de.end().map(|()| raw));
+            let raw = raw.map_err(|err| describe(&err))?;
+            let base = text.as_ptr().addr();
+            raw.into_iter()
+                .map(|(key, value)| {
+                    let start = value.get().as_ptr().addr() - base;
+                    let key = match key {
+                        Cow::Borrowed(key) => {
+                            let start = key.as_ptr().addr() - base;
+                            KeyText::InText(start..start + key.len())
+                        }
+                        Cow::Owned(key) => KeyText::Unescaped(key.into()),
+                    };
+                    Entry {
+                        key,
+                        value: start..start + value.get().len(),
+                    }
+                })
+                .collect()
+        };
+        Ok(Self { text, entries })
+    }
+
+    pub(crate) fn key<'a>(&'a self, entry: &'a Entry) -> &'a str {
+        match &entry.key {
+            KeyText::InText(range) => &self.text[range.clone()],
+            KeyText::Unescaped(key) => key,
+        }
+    }
+
+    pub(crate) fn value<'a>(&'a self, entry: &Entry) -> &'a str {
+        &self.text[entry.value.clone()]
+    }
+
+    /// Writes a document of these entries (key, raw JSON value), sorted by key as rattler does.
+    pub(crate) fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        let mut out = String::from("{");
+        let mut first = true;
+        for (key, value) in entries {
+            out.push_str(if first { "\n  " } else { ",\n  " });
+            first = false;
+            out.push_str(&serde_json::to_string(key).expect("a string always serializes"));
+            out.push_str(": ");
+            out.push_str(value);
+        }
+        out.push_str(if first { "}\n" } else { "\n}\n" });
+        out
+    }
+}
+
+fn describe(err: &serde_json::Error) -> SyntaxError {
+    let reason = match err.classify() {
+        // serde_json's syntax messages never quote the input; drop its own " at line.." suffix.
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            let message = err.to_string();
+            match message.rfind(" at line ") {
+                Some(at) => message[..at].to_owned(),
+                None => message,
+            }
+        }
+        serde_json::error::Category::Data => {
+            "the file must hold one JSON object that maps hosts to credentials".to_owned()
+        }
+        serde_json::error::Category::Io => "the file could not be read".to_owned(),
+    };
+    SyntaxError {
+        line: err.line(),
+        column: err.column(),
+        reason,
+    }
+}
+
+struct EntriesVisitor;
+
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object that maps hosts to credentials")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<KeySeed<'de>>()? {
+            entries.push((key.0, map.next_value()?));
+        }
+        Ok(entries)
+    }
+}
+
+/// A map key that borrows from the input when it can (`Cow`'s own impl always copies).
+struct KeySeed<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for KeySeed<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeySeed<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a host key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeySeed(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeySeed(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Document;
+
+    fn check(text: &str) -> String {
+        match Document::parse(text.to_owned()) {
+            Ok(doc) => doc
+                .entries
+                .iter()
+                .map(|e| format!("{} = {}", doc.key(e), doc.value(e)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(err) => format!("error at {}:{}: {}", err.line, err.column, err.reason),
+        }
+    }
+
+    #[test]
+    fn parses_entries_and_reports_errors_without_content() {
+        insta::assert_snapshot!(check(r#"{"a": {"BearerToken": "x"}, "b\u0041": [1, 2]}"#), @r#"
+        a = {"BearerToken": "x"}
+        bA = [1, 2]
+        "#);
+        insta::assert_snapshot!(check("  \n"), @"");
+        insta::assert_snapshot!(check("{\n  \"a\": {\"BearerToken\": \"sekrit\"\n}"), @"error at 3:1: EOF while parsing an object");
+        insta::assert_snapshot!(check("{\"a\": 1,}"), @"error at 1:9: trailing comma");
+        insta::assert_snapshot!(check("\"sekrit\""), @"error at 1:8: the file must hold one JSON object that maps hosts to credentials");
+        insta::assert_snapshot!(check("{} {}"), @"error at 1:4: trailing characters");
+    }
+
+    #[test]
+    fn renders_sorted_input_verbatim() {
+        insta::assert_snapshot!(Document::render([("a\"b", "{\"X\":1}"), ("c", "[ 1 ]")]), @r#"
+        {
+          "a\"b": {"X":1},
+          "c": [ 1 ]
+        }
+        "#);
+        assert_eq!(Document::render([]), "{}\n");
+    }
+}

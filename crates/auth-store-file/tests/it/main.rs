@@ -1,0 +1,248 @@
+//! Integration tests of `FileStore` against real files in a temporary directory.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auth_core::{Authentication, CredentialStore, HostKey, Secret, UrlTarget};
+use auth_store_file::{FileStore, FileStoreError};
+
+/// The example file of the pixi authentication page, as printed there.
+const SEED_EXAMPLE: &str = r#"{
+"*.prefix.dev": {
+"BearerToken": "your_token"
+},
+"otherhost.com": {
+"BasicHTTP": {
+"username": "your_username",
+"password": "your_password"
+}
+},
+"conda.anaconda.org": {
+"CondaToken": "your_token"
+},
+"s3://my-bucket": {
+"S3Credentials": {
+"access_key_id": "my-access-key-id",
+"secret_access_key": "my-secret-access-key",
+"session_token": null
+}
+}
+}
+"#;
+
+fn temp_file(text: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.json");
+    if let Some(text) = text {
+        fs::write(&path, text).unwrap();
+    }
+    (dir, path)
+}
+
+fn key(text: &str) -> HostKey {
+    HostKey::parse(text).unwrap()
+}
+
+fn bearer(token: &str) -> Authentication {
+    Authentication::BearerToken(Secret::from(token))
+}
+
+fn lookup(store: &FileStore, url: &str) -> String {
+    let target = UrlTarget::parse(url).unwrap();
+    match store.find(&target).unwrap() {
+        Some(found) => format!(
+            "{} {}",
+            found.key,
+            serde_json::to_string(&found.auth).unwrap()
+        ),
+        None => "-".to_owned(),
+    }
+}
+
+#[test]
+fn reads_the_seed_example_as_is() {
+    let (_dir, path) = temp_file(Some(SEED_EXAMPLE));
+    let store = FileStore::open(&path).unwrap();
+    let urls = [
+        "https://repo.prefix.dev/channel/repodata.json",
+        "https://otherhost.com/x",
+        "https://conda.anaconda.org/t/abc/conda-forge",
+        "s3://my-bucket/linux-64/repodata.json",
+        "https://anaconda.org/x",
+    ];
+    // A store's first lookup scans the raw entries, later ones use the index: both must agree.
+    let scanned: Vec<String> = urls
+        .iter()
+        .map(|url| lookup(&FileStore::open(&path).unwrap(), url))
+        .collect();
+    lookup(&store, "https://warm.up/");
+    let indexed: Vec<String> = urls.iter().map(|url| lookup(&store, url)).collect();
+    assert_eq!(scanned, indexed);
+    insta::assert_snapshot!(indexed.join("\n"), @r#"
+        *.prefix.dev {"BearerToken":"your_token"}
+        otherhost.com {"BasicHTTP":{"username":"your_username","password":"your_password"}}
+        conda.anaconda.org {"CondaToken":"your_token"}
+        s3://my-bucket {"S3Credentials":{"access_key_id":"my-access-key-id","secret_access_key":"my-secret-access-key","session_token":null}}
+        -
+        "#);
+    assert_eq!(store.list().unwrap().len(), 4);
+    assert!(store.unknown_entries().is_empty());
+}
+
+#[test]
+fn writes_rattlers_format_and_keeps_entries_it_does_not_understand() {
+    let unknown = r#"{ "Kerberos" : { "ticket": "opaque", "n": [1,2] } }"#;
+    let bad_key = r#"{"BearerToken":"kept"}"#;
+    let original = format!(
+        "{{\"future.example.com\": {unknown}, \"*.dev\": {bad_key}, \"old.example.com\": {{\"BearerToken\":\"old\"}}}}"
+    );
+    let (_dir, path) = temp_file(Some(&original));
+    let store = FileStore::open(&path).unwrap();
+    insta::assert_debug_snapshot!(store.unknown_entries(), @r#"
+    [
+        UnknownEntry {
+            key: "future.example.com",
+            reason: "the credential is not understood: unknown variant `Kerberos`, expected one of `BearerToken`, `BasicHTTP`, `CondaToken`, `S3Credentials`, `OAuth`",
+        },
+        UnknownEntry {
+            key: "*.dev",
+            reason: "the key is not understood: `*.dev` would match every site under the public suffix `dev`; use the registry's own domain, such as `*.example.dev`",
+        },
+    ]
+    "#);
+
+    store
+        .set(
+            &key("s3://bucket"),
+            &Authentication::S3Credentials {
+                access_key_id: "AK".into(),
+                secret_access_key: Secret::from("SK"),
+                session_token: None,
+            },
+        )
+        .unwrap();
+    store.remove(&key("old.example.com")).unwrap();
+    let written = fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!(written, @r#"
+    {
+      "*.dev": {"BearerToken":"kept"},
+      "future.example.com": { "Kerberos" : { "ticket": "opaque", "n": [1,2] } },
+      "s3://bucket": {
+        "S3Credentials": {
+          "access_key_id": "AK",
+          "secret_access_key": "SK",
+          "session_token": null
+        }
+      }
+    }
+    "#);
+    // What we wrote is what rattler's serde model reads.
+    let parsed: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&written).unwrap();
+    let s3 = Authentication::from_json_value(parsed["s3://bucket"].clone()).unwrap();
+    assert_eq!(s3.kind(), "S3Credentials");
+}
+
+#[test]
+fn never_overwrites_a_file_it_cannot_parse() {
+    let corrupt = "{\n  \"a.example.com\": {\"BearerToken\": \"sekrit-token\"}\n  \"b\": 1\n}\n";
+    let (_dir, path) = temp_file(Some(corrupt));
+    let err = FileStore::open(&path).unwrap_err();
+    let message = err
+        .to_string()
+        .replace(&path.display().to_string(), "[FILE]");
+    insta::assert_snapshot!(message, @"could not parse the credentials file [FILE] at line 3, column 3: expected `,` or `}`. The file was left unchanged; fix it, or move it away to start a new one");
+    assert!(!message.contains("sekrit"));
+
+    // A store opened before the file went bad must not write over it either.
+    let (_dir2, path2) = temp_file(Some("{}"));
+    let store = FileStore::open(&path2).unwrap();
+    fs::write(&path2, corrupt).unwrap();
+    let err = store
+        .set(&key("c.example.com"), &bearer("new"))
+        .unwrap_err();
+    assert!(err.to_string().contains("line 3, column 3"), "{err}");
+    assert_eq!(fs::read_to_string(&path2).unwrap(), corrupt);
+    assert!(matches!(
+        err,
+        auth_core::StoreError::Backend(inner) if inner.downcast_ref::<FileStoreError>().is_some()
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn creates_private_files_and_directories() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new").join("dir").join("credentials.json");
+    let store = FileStore::open(&path).unwrap();
+    store.set(&key("example.com"), &bearer("t")).unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+    // Only the file and its lock are left behind: no temporary files.
+    let mut names: Vec<_> = fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["credentials.json", "credentials.json.lock"]);
+}
+
+#[test]
+fn keys_written_another_way_are_the_same_key() {
+    let (_dir, path) = temp_file(Some(r#"{"PREFIX.dev.": {"BearerToken": "upper"}}"#));
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(
+        lookup(&store, "https://prefix.dev/"),
+        r#"PREFIX.dev. {"BearerToken":"upper"}"#
+    );
+    store.set(&key("prefix.dev"), &bearer("lower")).unwrap();
+    assert_eq!(store.list().unwrap().len(), 1);
+    assert!(store.remove(&key("Prefix.Dev")).unwrap());
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_writers_lose_no_entry() {
+    let (_dir, path) = temp_file(None);
+    let threads: Vec<_> = (0..16)
+        .map(|n| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                // Each writer opens its own store, as separate processes would.
+                let store = FileStore::open(&path).unwrap();
+                store
+                    .set(
+                        &key(&format!("host{n}.example.com")),
+                        &bearer(&format!("t{n}")),
+                    )
+                    .unwrap();
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let store = FileStore::open(&path).unwrap();
+    assert_eq!(store.list().unwrap().len(), 16);
+}
+
+#[test]
+fn a_missing_file_is_empty_and_reload_sees_other_writers() {
+    let (_dir, path) = temp_file(None);
+    let reader = Arc::new(FileStore::open(&path).unwrap());
+    assert!(reader.list().unwrap().is_empty());
+    FileStore::open(&path)
+        .unwrap()
+        .set(&key("example.com"), &bearer("t"))
+        .unwrap();
+    assert_eq!(lookup(&reader, "https://example.com/"), "-");
+    reader.reload().unwrap();
+    assert_eq!(
+        lookup(&reader, "https://example.com/"),
+        r#"example.com {"BearerToken":"t"}"#
+    );
+}
