@@ -1,1 +1,66 @@
-fn main() {}
+//! The `auth` binary: parse the command line, set up logging, run a command, map errors to exit
+//! codes. The only place that reads the process environment and prints.
+
+mod cli;
+mod commands;
+mod env;
+mod output;
+mod secret_input;
+mod stores;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tracing::level_filters::LevelFilter;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::commands::NoCredential;
+use crate::env::Env;
+use crate::output::Printer;
+
+fn main() -> ExitCode {
+    let env = Env::from_process();
+    let cli = Cli::parse();
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !env.no_color && env.stderr_is_terminal,
+    };
+    init_logging(cli.global.verbose, cli.global.quiet, color);
+    let printer = Printer { color, quiet: cli.global.quiet };
+    match commands::run(cli.command, &cli.global, &env, printer) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut message = err.to_string();
+            for cause in err.chain().skip(1) {
+                message.push_str("\n  caused by: ");
+                message.push_str(&cause.to_string());
+            }
+            printer.error(&message);
+            if err.downcast_ref::<NoCredential>().is_some() {
+                ExitCode::from(4)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Warnings show by default; each `-v` adds a level, each `-q` removes one.
+fn init_logging(verbose: u8, quiet: u8, color: bool) {
+    let level = match (verbose, quiet) {
+        (_, 1) => LevelFilter::ERROR,
+        (_, 2..) => LevelFilter::OFF,
+        (0, _) => LevelFilter::WARN,
+        (1, _) => LevelFilter::INFO,
+        (2, _) => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .without_time()
+        .with_target(verbose >= 3)
+        .init();
+}

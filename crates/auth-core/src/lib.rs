@@ -10,6 +10,7 @@
 mod authentication;
 mod host;
 mod index;
+mod redact;
 mod secret;
 mod store;
 mod url_target;
@@ -17,6 +18,7 @@ mod url_target;
 pub use authentication::{Authentication, InvalidCredential};
 pub use host::{HostKey, HostKeyError, HostSpec, Specificity};
 pub use index::CredentialIndex;
+pub use redact::redact_url;
 pub use secret::Secret;
 pub use store::{
     Credential, CredentialStore, Found, Listed, MemoryStore, Saved, StoreChain, StoreError,

@@ -52,9 +52,14 @@ pub trait CredentialStore: Send + Sync + fmt::Debug {
     /// A short name for tables: `file`, `keyring`, `netrc`, `memory`.
     fn name(&self) -> &str;
 
-    /// A longer description for messages, such as the file's path.
-    fn describe(&self) -> String {
+    /// Where the store keeps its entries, such as the file's path, for tables and JSON.
+    fn location(&self) -> String {
         self.name().to_owned()
+    }
+
+    /// The store in a sentence: `the file /home/me/.rattler/credentials.json`.
+    fn describe(&self) -> String {
+        format!("the {} {}", self.name(), self.location())
     }
 
     /// The entry stored under exactly this key string.

@@ -266,8 +266,8 @@ impl CredentialStore for FileStore {
         "file"
     }
 
-    fn describe(&self) -> String {
-        format!("the file {}", self.path.display())
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {

@@ -1,0 +1,131 @@
+//! The command line: every subcommand, flag and help text of `auth`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// The exit codes, printed at the end of `--help` and in docs/cli.md.
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes:
+  0  Success
+  1  Failure: a store could not be read or written, a file did not parse, bad input
+  2  Usage error: unknown flag, missing argument, conflicting options
+  4  No credentials are stored for the host (`token`, `logout`)";
+
+/// Log in to package registries; every later download is authenticated.
+#[derive(Debug, Parser)]
+#[command(name = "auth", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global Options")]
+pub(crate) struct GlobalArgs {
+    /// Increase logging verbosity (-v for info, -vv for debug, -vvv for trace); warnings show by default
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+
+    /// Decrease logging verbosity (-q hides warnings, -qq hides errors too)
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: u8,
+
+    /// Whether to color the output; `auto` colors a terminal unless NO_COLOR is set
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
+
+    /// Hide all progress bars; always on when stderr is not a terminal
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+
+    /// Use this credentials file as the only source of credentials (RATTLER_AUTH_FILE wins over it)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) auth_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Store credentials for a host
+    Login(LoginArgs),
+    /// Remove stored credentials
+    Logout(LogoutArgs),
+    /// List stored credentials (never their secrets)
+    Status(StatusArgs),
+    /// Print the secret a download from HOST would use, for scripts
+    Token(TokenArgs),
+}
+
+/// A secret may be given as `-` to read it from standard input, so that it stays out of the
+/// command line and the shell history.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The host to authenticate with (e.g. prefix.dev, repo.example.com:8443/channels/x, s3://bucket)
+    pub(crate) host: String,
+
+    /// User-Agent header used for requests
+    #[arg(long, value_name = "USER_AGENT")]
+    pub(crate) user_agent: Option<String>,
+
+    /// The token to use (for authentication with prefix.dev); `-` reads it from stdin
+    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+
+    /// The username to use (for basic HTTP authentication)
+    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "USERNAME")]
+    pub(crate) username: Option<String>,
+
+    /// The password to use (for basic HTTP authentication); `-` reads it from stdin
+    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "PASSWORD")]
+    pub(crate) password: Option<String>,
+
+    /// The token to use on anaconda.org / quetz authentication; `-` reads it from stdin
+    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "CONDA_TOKEN")]
+    pub(crate) conda_token: Option<String>,
+
+    /// The S3 access key ID
+    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_ACCESS_KEY_ID")]
+    pub(crate) s3_access_key_id: Option<String>,
+
+    /// The S3 secret access key; `-` reads it from stdin
+    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_SECRET_ACCESS_KEY")]
+    pub(crate) s3_secret_access_key: Option<String>,
+
+    /// The S3 session token; `-` reads it from stdin
+    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_SESSION_TOKEN")]
+    pub(crate) s3_session_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The host to log out from, as given to `auth login`
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub(crate) host: Option<String>,
+
+    /// Remove every stored credential
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// A host (prefix.dev), a URL (https://repo.prefix.dev/channel, s3://bucket/key) or a stored key (*.prefix.dev)
+    pub(crate) host: String,
+}

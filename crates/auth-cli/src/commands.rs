@@ -1,0 +1,237 @@
+//! The subcommands: `login`, `logout`, `status` and `token`.
+
+use std::fmt;
+use std::io::Write as _;
+
+use anyhow::{Context as _, bail};
+use auth_core::{Authentication, HostKey, Scheme, Secret, UrlTarget, redact_url};
+
+use crate::cli::{Command, GlobalArgs, LoginArgs, LogoutArgs, StatusArgs, TokenArgs};
+use crate::env::Env;
+use crate::output::{self, Printer};
+use crate::secret_input::SecretInput;
+use crate::stores;
+
+/// No credential is stored for what the user asked about: exit code 4.
+#[derive(Debug)]
+pub(crate) struct NoCredential(pub(crate) String);
+
+impl fmt::Display for NoCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NoCredential {}
+
+pub(crate) fn run(command: Command, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+    match command {
+        Command::Login(args) => login(args, global, env, printer),
+        Command::Logout(args) => logout(&args, global, env, printer),
+        Command::Status(args) => status(&args, global, env, printer),
+        Command::Token(args) => token(&args, global, env),
+    }
+}
+
+const METHODS: &str = "--token, --username/--password, --conda-token, or --s3-access-key-id/--s3-secret-access-key (for s3:// hosts)";
+
+fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+    let shown = redact_url(&args.host);
+    let key = HostKey::for_login(&args.host)
+        .with_context(|| format!("cannot log in to `{shown}`: it is not a host name, URL or s3://BUCKET"))?;
+    if args.user_agent.is_some() {
+        tracing::debug!("--user-agent applies to the requests a login makes; a token login makes none");
+    }
+    let mut input = SecretInput::new(env.stdin_is_terminal);
+    let auth = credential_from_args(args, &key, &mut input)?;
+    let stores = stores::open(env, global.auth_file.as_ref())?;
+    let saved = stores
+        .chain
+        .set(&key, &auth)
+        .with_context(|| format!("could not save the credentials for {key}"))?;
+    for (store, reason) in &saved.skipped {
+        printer.warning(&format!("{store} was not used: {reason}"));
+    }
+    printer.info(&format!("Logged in to {key}: {} saved in {}.", auth.kind(), saved.store.describe()));
+    Ok(())
+}
+
+fn credential_from_args(args: LoginArgs, key: &HostKey, input: &mut SecretInput) -> anyhow::Result<Authentication> {
+    let mut chosen = Vec::new();
+    if args.token.is_some() {
+        chosen.push("--token");
+    }
+    if args.username.is_some() || args.password.is_some() {
+        chosen.push("--username/--password");
+    }
+    if args.conda_token.is_some() {
+        chosen.push("--conda-token");
+    }
+    let s3 = args.s3_access_key_id.is_some() || args.s3_secret_access_key.is_some() || args.s3_session_token.is_some();
+    if s3 {
+        chosen.push("--s3-*");
+    }
+    match chosen.len() {
+        0 => bail!("choose how to authenticate to {key}: pass {METHODS}"),
+        1 => {}
+        _ => bail!("choose one way to authenticate, not {}: pass only one of {METHODS}", chosen.join(" and ")),
+    }
+    let is_s3_host = key.scheme() == Some(Scheme::S3);
+    if s3 != is_s3_host {
+        if s3 {
+            bail!("S3 keys are for s3:// hosts; log in to `s3://BUCKET` (or `s3://BUCKET/PREFIX`) instead of {key}");
+        }
+        bail!("{key} is an S3 bucket; log in with --s3-access-key-id and --s3-secret-access-key");
+    }
+    if let Some(token) = args.token {
+        return Ok(Authentication::BearerToken(input.resolve("--token", token)?));
+    }
+    if let Some(token) = args.conda_token {
+        return Ok(Authentication::CondaToken(input.resolve("--conda-token", token)?));
+    }
+    if s3 {
+        let access_key_id = args
+            .s3_access_key_id
+            .context("--s3-secret-access-key needs --s3-access-key-id as well")?;
+        let secret_access_key = match args.s3_secret_access_key {
+            Some(secret) => input.resolve("--s3-secret-access-key", secret)?,
+            None if input.is_terminal() => input.read("--s3-secret-access-key")?,
+            None => bail!("--s3-access-key-id needs --s3-secret-access-key; pass `--s3-secret-access-key -` to read it from stdin"),
+        };
+        let session_token = args
+            .s3_session_token
+            .map(|token| input.resolve("--s3-session-token", token))
+            .transpose()?;
+        return Ok(Authentication::S3Credentials { access_key_id, secret_access_key, session_token });
+    }
+    let username = args.username.context("--password needs --username as well")?;
+    let password: Secret = match args.password {
+        Some(password) => input.resolve("--password", password)?,
+        None if input.is_terminal() => input.read("--password")?,
+        None => bail!("--username needs --password; pass `--password -` to read it from stdin"),
+    };
+    Ok(Authentication::BasicHTTP { username, password })
+}
+
+fn logout(args: &LogoutArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+    let stores = stores::open(env, global.auth_file.as_ref())?;
+    if args.all {
+        let mut removed = 0;
+        for row in stores.chain.list()? {
+            if !row.shadowed {
+                removed += stores.chain.remove(&row.credential.key)?.len();
+            }
+        }
+        printer.info(&match removed {
+            0 => "No credentials were stored.".to_owned(),
+            1 => "Removed 1 credential.".to_owned(),
+            n => format!("Removed {n} credentials."),
+        });
+        return Ok(());
+    }
+    let host = args.host.as_deref().expect("clap requires HOST without --all");
+    let shown = redact_url(host);
+    let mut keys = vec![HostKey::for_login(host).with_context(|| format!("`{shown}` is not a host name, URL or s3://BUCKET"))?];
+    if let Ok(literal) = HostKey::parse(host) {
+        if literal.canonical().as_str() != keys[0].canonical().as_str() {
+            keys.push(literal);
+        }
+    }
+    let mut any = false;
+    for key in &keys {
+        for store in stores.chain.remove(key)? {
+            any = true;
+            printer.info(&format!("Logged out of {key}: removed from {}.", store.describe()));
+        }
+    }
+    if !any {
+        let tried: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
+        return Err(NoCredential(format!(
+            "no credentials are stored under {}; `auth status` lists the stored keys",
+            tried.join(" or ")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn status(args: &StatusArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+    let stores = stores::open(env, global.auth_file.as_ref())?;
+    let rows = stores.chain.list()?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|row| {
+                let auth = &row.credential.auth;
+                serde_json::json!({
+                    "key": row.credential.key.as_str(),
+                    "kind": auth.kind(),
+                    "username": match auth { Authentication::BasicHTTP { username, .. } => Some(username), _ => None },
+                    "store": row.store.name(),
+                    "location": row.store.location(),
+                    "expires_at": auth.expires_at(),
+                    "shadowed": row.shadowed,
+                })
+            })
+            .collect();
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else if rows.is_empty() {
+        let places: Vec<String> = stores.chain.stores().iter().map(|store| store.describe()).collect();
+        writeln!(stdout, "No credentials are stored (looked in {}). Run `auth login HOST` to add one.", places.join(", "))?;
+    } else {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                let auth = &row.credential.auth;
+                let kind = match auth {
+                    Authentication::BasicHTTP { username, .. } => format!("BasicHTTP ({username})"),
+                    other => other.kind().to_owned(),
+                };
+                let store = if row.shadowed {
+                    format!("{} (shadowed by an earlier store)", row.store.name())
+                } else {
+                    row.store.name().to_owned()
+                };
+                let expires = auth.expires_at().map_or_else(|| "-".to_owned(), |at| output::expiry(at, env.now));
+                vec![row.credential.key.to_string(), kind, store, expires]
+            })
+            .collect();
+        write!(stdout, "{}", output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells))?;
+        writeln!(stdout)?;
+        for store in stores.chain.stores() {
+            writeln!(stdout, "{}: {}", store.name(), store.location())?;
+        }
+    }
+    for file in &stores.files {
+        for entry in file.unknown_entries() {
+            printer.warning(&format!(
+                "{}: the entry `{}` is kept but not used: {}",
+                file.path().display(),
+                entry.key,
+                entry.reason
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()> {
+    let stores = stores::open(env, global.auth_file.as_ref())?;
+    let shown = redact_url(&args.host);
+    let found = if args.host.starts_with("*.") {
+        let key = HostKey::parse(&args.host).with_context(|| format!("`{shown}` is not a valid key"))?;
+        stores.chain.get(&key)?
+    } else {
+        let url = if args.host.contains("://") { args.host.clone() } else { format!("https://{}", args.host) };
+        let target = UrlTarget::parse(&url).with_context(|| format!("`{shown}` is not a host name or URL"))?;
+        stores.chain.find(&target)?
+    };
+    let Some(found) = found else {
+        return Err(NoCredential(format!("no credentials are stored for {shown}; run `auth login {shown}`")).into());
+    };
+    tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", found.credential.auth.primary_secret().expose())?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! `Env`: everything `auth` takes from the process (variables, terminals, the clock), read once
+//! in `main` and passed down, so nothing else reads globals.
+
+use std::ffi::OsString;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Env {
+    pub(crate) home: Option<PathBuf>,
+    pub(crate) rattler_auth_file: Option<PathBuf>,
+    pub(crate) no_color: bool,
+    pub(crate) stdin_is_terminal: bool,
+    pub(crate) stderr_is_terminal: bool,
+    /// Now, in Unix seconds.
+    pub(crate) now: i64,
+}
+
+impl Env {
+    pub(crate) fn from_process() -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        Self {
+            home: var("HOME").map(PathBuf::from).or_else(std::env::home_dir),
+            rattler_auth_file: var("RATTLER_AUTH_FILE").map(PathBuf::from),
+            no_color: var("NO_COLOR").is_some_and(|value: OsString| !value.is_empty()),
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            now: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)),
+        }
+    }
+}
