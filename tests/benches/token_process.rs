@@ -100,7 +100,11 @@ fn token_process(c: &mut Criterion) {
     group.bench_function("auth_token_1000_entries", |b| {
         b.iter(|| {
             let output = command.output().expect("run auth");
-            assert!(output.status.success(), "auth token failed: {}", output.status);
+            assert!(
+                output.status.success(),
+                "auth token failed: {}",
+                output.status
+            );
             output
         });
     });

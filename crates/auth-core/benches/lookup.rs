@@ -41,7 +41,9 @@ fn cases(n: usize) -> [(&'static str, String, Option<String>); 4] {
         ),
         (
             "wildcard_hit",
-            format!("https://deep.sub.org{wildcard}.example.com/conda-forge/linux-64/repodata.json"),
+            format!(
+                "https://deep.sub.org{wildcard}.example.com/conda-forge/linux-64/repodata.json"
+            ),
             Some(key_text(wildcard)),
         ),
         (

@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(
             saved.skipped,
             [(
-                "absent".to_owned(),
+                "the absent absent".to_owned(),
                 "absent is unavailable: no daemon".to_owned()
             )]
         );

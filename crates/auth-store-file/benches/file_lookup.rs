@@ -62,7 +62,9 @@ fn cases(n: usize) -> [(&'static str, String, Option<String>); 3] {
         ),
         (
             "wildcard_hit",
-            format!("https://deep.sub.org{wildcard}.example.com/conda-forge/linux-64/repodata.json"),
+            format!(
+                "https://deep.sub.org{wildcard}.example.com/conda-forge/linux-64/repodata.json"
+            ),
             Some(token(wildcard)),
         ),
         ("miss", "https://unknown.invalid.test/x".to_owned(), None),
