@@ -1,1 +1,7 @@
-fn main() {}
+//! End-to-end tests: the real `auth` binary in a temporary HOME, no network.
+
+mod errors;
+mod files;
+mod help;
+mod leaks;
+mod round_trip;

@@ -1,1 +1,155 @@
-//! placeholder
+//! The harness of the end-to-end tests: a temporary HOME, a clean environment, and the `auth`
+//! binary run as a user would run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The `auth` binary of this build, rebuilt once per test process so it is never stale.
+///
+/// # Panics
+/// When the binary cannot be built: the tests cannot run without it.
+pub fn auth_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("AUTH_BIN") {
+            return PathBuf::from(bin);
+        }
+        let exe = std::env::current_exe().expect("the test binary knows its path");
+        // target/<profile>/deps/<test binary> -> target/<profile>/auth
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("tests run from target/<profile>/deps");
+        let bin = profile_dir.join(format!("auth{}", std::env::consts::EXE_SUFFIX));
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--package", "auth-cli", "--bin", "auth"]);
+        if profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release")
+        {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(
+            status.success(),
+            "could not build the auth binary; run `cargo build -p auth-cli` and read its errors"
+        );
+        assert!(bin.exists(), "built auth, but {} is missing", bin.display());
+        bin
+    })
+}
+
+/// A user's machine in a temporary directory: its own HOME and nothing else from ours.
+#[derive(Debug)]
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+/// What one run of `auth` did.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Stdout and stderr together, for leak checks.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    /// A new, empty HOME.
+    ///
+    /// # Panics
+    /// When no temporary directory can be made.
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("auth-e2e-")
+                .tempdir()
+                .expect("a temporary directory"),
+        }
+    }
+
+    /// The HOME directory.
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `~/.rattler/credentials.json` of this HOME.
+    pub fn default_file(&self) -> PathBuf {
+        self.home().join(".rattler").join("credentials.json")
+    }
+
+    /// `auth ARGS` with a clean environment: only PATH, HOME and a fixed terminal width.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(auth_bin());
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.home())
+            .env("COLUMNS", "100")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        command
+    }
+
+    /// Runs `auth ARGS` to the end.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_command(self.command(args), None)
+    }
+
+    /// Runs `auth ARGS` with this on standard input.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut command = self.command(args);
+        command.stdin(Stdio::piped());
+        self.run_command(command, Some(stdin))
+    }
+
+    /// Runs a prepared command to the end.
+    ///
+    /// # Panics
+    /// When the process cannot be started.
+    pub fn run_command(&self, mut command: Command, stdin: Option<&str>) -> Run {
+        let mut child = command.spawn().expect("auth starts");
+        if let Some(input) = stdin {
+            use std::io::Write as _;
+            let mut pipe = child.stdin.take().expect("stdin is piped");
+            pipe.write_all(input.as_bytes())
+                .expect("stdin accepts input");
+        }
+        let output = child.wait_with_output().expect("auth finishes");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
+    /// A run as text for a snapshot, with this sandbox's path replaced by `[HOME]`.
+    pub fn show(&self, run: &Run) -> String {
+        let text = format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            run.code, run.stdout, run.stderr
+        );
+        text.replace(&self.home().display().to_string(), "[HOME]")
+    }
+}

@@ -78,31 +78,59 @@ pub(crate) struct LoginArgs {
     pub(crate) user_agent: Option<String>,
 
     /// The token to use (for authentication with prefix.dev); `-` reads it from stdin
-    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "TOKEN")]
+    #[arg(
+        long,
+        help_heading = "Token / Basic Authentication",
+        value_name = "TOKEN"
+    )]
     pub(crate) token: Option<String>,
 
     /// The username to use (for basic HTTP authentication)
-    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "USERNAME")]
+    #[arg(
+        long,
+        help_heading = "Token / Basic Authentication",
+        value_name = "USERNAME"
+    )]
     pub(crate) username: Option<String>,
 
     /// The password to use (for basic HTTP authentication); `-` reads it from stdin
-    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "PASSWORD")]
+    #[arg(
+        long,
+        help_heading = "Token / Basic Authentication",
+        value_name = "PASSWORD"
+    )]
     pub(crate) password: Option<String>,
 
     /// The token to use on anaconda.org / quetz authentication; `-` reads it from stdin
-    #[arg(long, help_heading = "Token / Basic Authentication", value_name = "CONDA_TOKEN")]
+    #[arg(
+        long,
+        help_heading = "Token / Basic Authentication",
+        value_name = "CONDA_TOKEN"
+    )]
     pub(crate) conda_token: Option<String>,
 
     /// The S3 access key ID
-    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_ACCESS_KEY_ID")]
+    #[arg(
+        long,
+        help_heading = "S3 Authentication",
+        value_name = "S3_ACCESS_KEY_ID"
+    )]
     pub(crate) s3_access_key_id: Option<String>,
 
     /// The S3 secret access key; `-` reads it from stdin
-    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_SECRET_ACCESS_KEY")]
+    #[arg(
+        long,
+        help_heading = "S3 Authentication",
+        value_name = "S3_SECRET_ACCESS_KEY"
+    )]
     pub(crate) s3_secret_access_key: Option<String>,
 
     /// The S3 session token; `-` reads it from stdin
-    #[arg(long, help_heading = "S3 Authentication", value_name = "S3_SESSION_TOKEN")]
+    #[arg(
+        long,
+        help_heading = "S3 Authentication",
+        value_name = "S3_SESSION_TOKEN"
+    )]
     pub(crate) s3_session_token: Option<String>,
 }
 

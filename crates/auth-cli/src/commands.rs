@@ -24,7 +24,12 @@ impl fmt::Display for NoCredential {
 
 impl std::error::Error for NoCredential {}
 
-pub(crate) fn run(command: Command, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+pub(crate) fn run(
+    command: Command,
+    global: &GlobalArgs,
+    env: &Env,
+    printer: Printer,
+) -> anyhow::Result<()> {
     match command {
         Command::Login(args) => login(args, global, env, printer),
         Command::Logout(args) => logout(&args, global, env, printer),
@@ -37,10 +42,13 @@ const METHODS: &str = "--token, --username/--password, --conda-token, or --s3-ac
 
 fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
     let shown = redact_url(&args.host);
-    let key = HostKey::for_login(&args.host)
-        .with_context(|| format!("cannot log in to `{shown}`: it is not a host name, URL or s3://BUCKET"))?;
+    let key = HostKey::for_login(&args.host).with_context(|| {
+        format!("cannot log in to `{shown}`: it is not a host name, URL or s3://BUCKET")
+    })?;
     if args.user_agent.is_some() {
-        tracing::debug!("--user-agent applies to the requests a login makes; a token login makes none");
+        tracing::debug!(
+            "--user-agent applies to the requests a login makes; a token login makes none"
+        );
     }
     let mut input = SecretInput::new(env.stdin_is_terminal);
     let auth = credential_from_args(args, &key, &mut input)?;
@@ -52,11 +60,19 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
     for (store, reason) in &saved.skipped {
         printer.warning(&format!("{store} was not used: {reason}"));
     }
-    printer.info(&format!("Logged in to {key}: {} saved in {}.", auth.kind(), saved.store.describe()));
+    printer.info(&format!(
+        "Logged in to {key}: {} saved in {}.",
+        auth.kind(),
+        saved.store.describe()
+    ));
     Ok(())
 }
 
-fn credential_from_args(args: LoginArgs, key: &HostKey, input: &mut SecretInput) -> anyhow::Result<Authentication> {
+fn credential_from_args(
+    args: LoginArgs,
+    key: &HostKey,
+    input: &mut SecretInput,
+) -> anyhow::Result<Authentication> {
     let mut chosen = Vec::new();
     if args.token.is_some() {
         chosen.push("--token");
@@ -67,27 +83,38 @@ fn credential_from_args(args: LoginArgs, key: &HostKey, input: &mut SecretInput)
     if args.conda_token.is_some() {
         chosen.push("--conda-token");
     }
-    let s3 = args.s3_access_key_id.is_some() || args.s3_secret_access_key.is_some() || args.s3_session_token.is_some();
+    let s3 = args.s3_access_key_id.is_some()
+        || args.s3_secret_access_key.is_some()
+        || args.s3_session_token.is_some();
     if s3 {
         chosen.push("--s3-*");
     }
     match chosen.len() {
         0 => bail!("choose how to authenticate to {key}: pass {METHODS}"),
         1 => {}
-        _ => bail!("choose one way to authenticate, not {}: pass only one of {METHODS}", chosen.join(" and ")),
+        _ => bail!(
+            "choose one way to authenticate, not {}: pass only one of {METHODS}",
+            chosen.join(" and ")
+        ),
     }
     let is_s3_host = key.scheme() == Some(Scheme::S3);
     if s3 != is_s3_host {
         if s3 {
-            bail!("S3 keys are for s3:// hosts; log in to `s3://BUCKET` (or `s3://BUCKET/PREFIX`) instead of {key}");
+            bail!(
+                "S3 keys are for s3:// hosts; log in to `s3://BUCKET` (or `s3://BUCKET/PREFIX`) instead of {key}"
+            );
         }
         bail!("{key} is an S3 bucket; log in with --s3-access-key-id and --s3-secret-access-key");
     }
     if let Some(token) = args.token {
-        return Ok(Authentication::BearerToken(input.resolve("--token", token)?));
+        return Ok(Authentication::BearerToken(
+            input.resolve("--token", token)?,
+        ));
     }
     if let Some(token) = args.conda_token {
-        return Ok(Authentication::CondaToken(input.resolve("--conda-token", token)?));
+        return Ok(Authentication::CondaToken(
+            input.resolve("--conda-token", token)?,
+        ));
     }
     if s3 {
         let access_key_id = args
@@ -96,15 +123,23 @@ fn credential_from_args(args: LoginArgs, key: &HostKey, input: &mut SecretInput)
         let secret_access_key = match args.s3_secret_access_key {
             Some(secret) => input.resolve("--s3-secret-access-key", secret)?,
             None if input.is_terminal() => input.read("--s3-secret-access-key")?,
-            None => bail!("--s3-access-key-id needs --s3-secret-access-key; pass `--s3-secret-access-key -` to read it from stdin"),
+            None => bail!(
+                "--s3-access-key-id needs --s3-secret-access-key; pass `--s3-secret-access-key -` to read it from stdin"
+            ),
         };
         let session_token = args
             .s3_session_token
             .map(|token| input.resolve("--s3-session-token", token))
             .transpose()?;
-        return Ok(Authentication::S3Credentials { access_key_id, secret_access_key, session_token });
+        return Ok(Authentication::S3Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        });
     }
-    let username = args.username.context("--password needs --username as well")?;
+    let username = args
+        .username
+        .context("--password needs --username as well")?;
     let password: Secret = match args.password {
         Some(password) => input.resolve("--password", password)?,
         None if input.is_terminal() => input.read("--password")?,
@@ -113,7 +148,12 @@ fn credential_from_args(args: LoginArgs, key: &HostKey, input: &mut SecretInput)
     Ok(Authentication::BasicHTTP { username, password })
 }
 
-fn logout(args: &LogoutArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+fn logout(
+    args: &LogoutArgs,
+    global: &GlobalArgs,
+    env: &Env,
+    printer: Printer,
+) -> anyhow::Result<()> {
     let stores = stores::open(env, global.auth_file.as_ref())?;
     if args.all {
         let mut removed = 0;
@@ -129,9 +169,15 @@ fn logout(args: &LogoutArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
         });
         return Ok(());
     }
-    let host = args.host.as_deref().expect("clap requires HOST without --all");
+    let host = args
+        .host
+        .as_deref()
+        .expect("clap requires HOST without --all");
     let shown = redact_url(host);
-    let mut keys = vec![HostKey::for_login(host).with_context(|| format!("`{shown}` is not a host name, URL or s3://BUCKET"))?];
+    let mut keys = vec![
+        HostKey::for_login(host)
+            .with_context(|| format!("`{shown}` is not a host name, URL or s3://BUCKET"))?,
+    ];
     if let Ok(literal) = HostKey::parse(host) {
         if literal.canonical().as_str() != keys[0].canonical().as_str() {
             keys.push(literal);
@@ -141,7 +187,10 @@ fn logout(args: &LogoutArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
     for key in &keys {
         for store in stores.chain.remove(key)? {
             any = true;
-            printer.info(&format!("Logged out of {key}: removed from {}.", store.describe()));
+            printer.info(&format!(
+                "Logged out of {key}: removed from {}.",
+                store.describe()
+            ));
         }
     }
     if !any {
@@ -155,7 +204,12 @@ fn logout(args: &LogoutArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
     Ok(())
 }
 
-fn status(args: &StatusArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
+fn status(
+    args: &StatusArgs,
+    global: &GlobalArgs,
+    env: &Env,
+    printer: Printer,
+) -> anyhow::Result<()> {
     let stores = stores::open(env, global.auth_file.as_ref())?;
     let rows = stores.chain.list()?;
     let mut stdout = std::io::stdout().lock();
@@ -177,8 +231,17 @@ fn status(args: &StatusArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
             .collect();
         writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
     } else if rows.is_empty() {
-        let places: Vec<String> = stores.chain.stores().iter().map(|store| store.describe()).collect();
-        writeln!(stdout, "No credentials are stored (looked in {}). Run `auth login HOST` to add one.", places.join(", "))?;
+        let places: Vec<String> = stores
+            .chain
+            .stores()
+            .iter()
+            .map(|store| store.describe())
+            .collect();
+        writeln!(
+            stdout,
+            "No credentials are stored (looked in {}). Run `auth login HOST` to add one.",
+            places.join(", ")
+        )?;
     } else {
         let cells: Vec<Vec<String>> = rows
             .iter()
@@ -193,11 +256,17 @@ fn status(args: &StatusArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
                 } else {
                     row.store.name().to_owned()
                 };
-                let expires = auth.expires_at().map_or_else(|| "-".to_owned(), |at| output::expiry(at, env.now));
+                let expires = auth
+                    .expires_at()
+                    .map_or_else(|| "-".to_owned(), |at| output::expiry(at, env.now));
                 vec![row.credential.key.to_string(), kind, store, expires]
             })
             .collect();
-        write!(stdout, "{}", output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells))?;
+        write!(
+            stdout,
+            "{}",
+            output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells)
+        )?;
         writeln!(stdout)?;
         for store in stores.chain.stores() {
             writeln!(stdout, "{}: {}", store.name(), store.location())?;
@@ -219,19 +288,38 @@ fn status(args: &StatusArgs, global: &GlobalArgs, env: &Env, printer: Printer) -
 fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()> {
     let stores = stores::open(env, global.auth_file.as_ref())?;
     let shown = redact_url(&args.host);
-    let found = if args.host.starts_with("*.") {
-        let key = HostKey::parse(&args.host).with_context(|| format!("`{shown}` is not a valid key"))?;
-        stores.chain.get(&key)?
+    // What to suggest logging in to when nothing is stored: the host, never the whole URL.
+    let (found, login_hint) = if args.host.starts_with("*.") {
+        let key =
+            HostKey::parse(&args.host).with_context(|| format!("`{shown}` is not a valid key"))?;
+        (stores.chain.get(&key)?, key.to_string())
     } else {
-        let url = if args.host.contains("://") { args.host.clone() } else { format!("https://{}", args.host) };
-        let target = UrlTarget::parse(&url).with_context(|| format!("`{shown}` is not a host name or URL"))?;
-        stores.chain.find(&target)?
+        let url = if args.host.contains("://") {
+            args.host.clone()
+        } else {
+            format!("https://{}", args.host)
+        };
+        let target = UrlTarget::parse(&url)
+            .with_context(|| format!("`{shown}` is not a host name or URL"))?;
+        let hint = match (target.scheme(), target.port()) {
+            (Scheme::S3, _) => format!("s3://{}", target.host()),
+            (_, Some(port)) => format!("{}:{port}", target.host()),
+            (_, None) => target.host().to_owned(),
+        };
+        (stores.chain.find(&target)?, hint)
     };
     let Some(found) = found else {
-        return Err(NoCredential(format!("no credentials are stored for {shown}; run `auth login {shown}`")).into());
+        return Err(NoCredential(format!(
+            "no credentials are stored for {shown}; run `auth login {login_hint}`"
+        ))
+        .into());
     };
     tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", found.credential.auth.primary_secret().expose())?;
+    writeln!(
+        stdout,
+        "{}",
+        found.credential.auth.primary_secret().expose()
+    )?;
     Ok(())
 }

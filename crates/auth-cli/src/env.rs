@@ -28,7 +28,9 @@ impl Env {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             now: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)),
+                .map_or(0, |elapsed| {
+                    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+                }),
         }
     }
 }

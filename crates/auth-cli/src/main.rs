@@ -27,7 +27,10 @@ fn main() -> ExitCode {
         ColorChoice::Auto => !env.no_color && env.stderr_is_terminal,
     };
     init_logging(cli.global.verbose, cli.global.quiet, color);
-    let printer = Printer { color, quiet: cli.global.quiet };
+    let printer = Printer {
+        color,
+        quiet: cli.global.quiet,
+    };
     match commands::run(cli.command, &cli.global, &env, printer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -62,7 +62,11 @@ pub(crate) fn table(printer: Printer, header: &[&str], rows: &[Vec<String>]) -> 
         let last = cells.len() - 1;
         let mut line = String::new();
         for (at, (cell, width)) in cells.iter().zip(&widths).enumerate() {
-            let padded = if at == last { cell.clone() } else { format!("{cell:<width$}  ") };
+            let padded = if at == last {
+                cell.clone()
+            } else {
+                format!("{cell:<width$}  ")
+            };
             line.push_str(&if bold { printer.bold(&padded) } else { padded });
         }
         line.trim_end().to_owned()
@@ -107,7 +111,11 @@ fn utc(at: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }
 
 #[cfg(test)]

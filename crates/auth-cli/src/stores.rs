@@ -28,7 +28,10 @@ pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Sto
     // RATTLER_AUTH_FILE > --auth-file > the default chain; an override is the only source.
     let (path, source) = if let Some(path) = &env.rattler_auth_file {
         if auth_file.is_some_and(|flag| flag != path) {
-            tracing::info!("RATTLER_AUTH_FILE={} takes precedence over --auth-file", path.display());
+            tracing::info!(
+                "RATTLER_AUTH_FILE={} takes precedence over --auth-file",
+                path.display()
+            );
         }
         (path.clone(), FileSource::EnvVar)
     } else if let Some(path) = auth_file {
@@ -37,10 +40,16 @@ pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Sto
         let home = env.home.as_ref().context(
             "cannot find the home directory for ~/.rattler/credentials.json; set HOME, or pass --auth-file PATH",
         )?;
-        (home.join(".rattler").join("credentials.json"), FileSource::Default)
+        (
+            home.join(".rattler").join("credentials.json"),
+            FileSource::Default,
+        )
     };
     tracing::debug!(path = %path.display(), ?source, "using the credentials file");
     let file = Arc::new(FileStore::open(&path)?);
     let stores: Vec<Arc<dyn CredentialStore>> = vec![file.clone()];
-    Ok(Stores { chain: StoreChain::new(stores), files: vec![file] })
+    Ok(Stores {
+        chain: StoreChain::new(stores),
+        files: vec![file],
+    })
 }

@@ -69,9 +69,15 @@ fn redact_query(query: &str) -> String {
 }
 
 fn is_sensitive_param(name: &str) -> bool {
-    ["x-amz-signature", "x-amz-credential", "x-amz-security-token", "token", "access_token"]
-        .iter()
-        .any(|sensitive| name.eq_ignore_ascii_case(sensitive))
+    [
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "token",
+        "access_token",
+    ]
+    .iter()
+    .any(|sensitive| name.eq_ignore_ascii_case(sensitive))
 }
 
 #[cfg(test)]
