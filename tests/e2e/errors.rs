@@ -1,5 +1,7 @@
 //! What a user reads when something is wrong: what failed, for which host or file, what to run.
 
+use std::fmt::Write as _;
+
 use auth_tests::Sandbox;
 
 #[test]
@@ -40,7 +42,7 @@ fn errors_say_what_to_do() {
             .join(" ")
             .replace("hunter2", "[SECRET]")
             .replace("c0nda-s3cr3t", "[SECRET]");
-        shown.push_str(&format!("$ auth {command}\n{}", sandbox.show(&run)));
+        writeln!(shown, "$ auth {command}\n{}", sandbox.show(&run).trim_end()).unwrap();
     }
     insta::assert_snapshot!(shown);
 }

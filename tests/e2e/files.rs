@@ -1,6 +1,7 @@
 //! The credentials file: which one is used, what happens to a corrupt one, concurrent writers,
 //! permissions, and entries from other tools.
 
+use std::fmt::Write as _;
 use std::fs;
 
 use auth_tests::Sandbox;
@@ -85,11 +86,13 @@ fn a_corrupt_file_is_left_byte_identical_by_every_command() {
             CORRUPT,
             "{args:?} changed the file"
         );
-        shown.push_str(&format!(
+        writeln!(
+            shown,
             "$ auth {}\n{}",
             args.join(" "),
-            sandbox.show(&run)
-        ));
+            sandbox.show(&run).trim_end()
+        )
+        .unwrap();
     }
     insta::assert_snapshot!(shown);
 }

@@ -22,6 +22,10 @@ fn assert_clean(what: &str, text: &str) {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of commands, read top to bottom"
+)]
 fn no_secret_reaches_any_output_at_any_verbosity() {
     for verbosity in ["-q", "-v", "-vv", "-vvv", "-vvvv"] {
         let sandbox = Sandbox::new();

@@ -9,6 +9,10 @@ use std::sync::OnceLock;
 ///
 /// # Panics
 /// When the binary cannot be built: the tests cannot run without it.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the harness passes the test process's cargo on"
+)]
 pub fn auth_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -96,6 +100,10 @@ impl Sandbox {
     }
 
     /// `auth ARGS` with a clean environment: only PATH, HOME and a fixed terminal width.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the child needs our PATH and nothing else"
+    )]
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(auth_bin());
         command

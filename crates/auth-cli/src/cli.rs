@@ -1,5 +1,8 @@
 //! The command line: every subcommand, flag and help text of `auth`.
 
+// Doc comments here are clap's help text, shown to users as written: no Markdown backticks.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};

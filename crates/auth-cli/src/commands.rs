@@ -178,10 +178,10 @@ fn logout(
         HostKey::for_login(host)
             .with_context(|| format!("`{shown}` is not a host name, URL or s3://BUCKET"))?,
     ];
-    if let Ok(literal) = HostKey::parse(host) {
-        if literal.canonical().as_str() != keys[0].canonical().as_str() {
-            keys.push(literal);
-        }
+    if let Ok(literal) = HostKey::parse(host)
+        && literal.canonical().as_str() != keys[0].canonical().as_str()
+    {
+        keys.push(literal);
     }
     let mut any = false;
     for key in &keys {

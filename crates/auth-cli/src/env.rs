@@ -18,6 +18,10 @@ pub(crate) struct Env {
 }
 
 impl Env {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "this is the one place auth reads the process environment and the clock"
+    )]
     pub(crate) fn from_process() -> Self {
         let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         Self {
