@@ -1,1 +1,207 @@
-fn main() {}
+//! `cargo xtask`: the project's automation (tests, CI, benchmarks, the demo, generated docs),
+//! written in Rust so it runs wherever cargo does. See `cargo xtask help`.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool: what it runs goes to stderr, results to stdout"
+)]
+
+mod cmd;
+mod codegen;
+mod demo;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::cmd::cargo;
+
+const HELP: &str = "\
+Usage: cargo xtask <TASK>
+
+Tasks:
+  test             Build the binaries, then run every test of the workspace
+  lint             fmt --check, clippy -D warnings, codegen --check, cargo deny (if installed)
+  ci               What CI runs: lint, then test
+  bench [-- ARGS]  Build the release `auth`, then run every benchmark; ARGS go to `cargo bench`
+                   (e.g. `cargo xtask bench -- --bench lookup`)
+  demo             Log in, list, look up and log out with the real `auth` in a temporary HOME
+  codegen [--check]
+                   Regenerate docs/cli.md from `auth --help`; --check fails if it is stale
+  help             Print this list";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        println!("{HELP}");
+        return Ok(());
+    };
+    match task.as_str() {
+        "help" | "--help" | "-h" => {
+            no_arguments(task, rest)?;
+            println!("{HELP}");
+            Ok(())
+        }
+        "test" => {
+            no_arguments(task, rest)?;
+            test().map(|_| ())
+        }
+        "ci" => {
+            no_arguments(task, rest)?;
+            ci()
+        }
+        "lint" => {
+            no_arguments(task, rest)?;
+            lint()
+        }
+        "bench" => bench(rest),
+        "demo" => {
+            no_arguments(task, rest)?;
+            demo::run()
+        }
+        "codegen" => match rest {
+            [] => codegen::run(codegen::Mode::Write),
+            [flag] if flag == "--check" => codegen::run(codegen::Mode::Check),
+            _ => bail!(
+                "`cargo xtask codegen` takes only `--check`, not `{}`",
+                rest.join(" ")
+            ),
+        },
+        other => bail!("unknown task `{other}`\n\n{HELP}"),
+    }
+}
+
+fn no_arguments(task: &str, rest: &[String]) -> Result<()> {
+    if !rest.is_empty() {
+        bail!(
+            "`cargo xtask {task}` takes no arguments, not `{}`",
+            rest.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// Every test, on a fresh machine: the e2e tests run `<target>/debug/auth`, so build it first.
+/// Ends with one line adding up every test binary's `test result:` line.
+fn test() -> Result<TestCounts> {
+    install_peers()?;
+    cmd::run(cargo().args(["build", "--workspace", "--bins"]))?;
+    let mut counts = TestCounts::default();
+    let result = cmd::run_watching(
+        cargo().args(["test", "--workspace", "--no-fail-fast"]),
+        |line| counts.add(line),
+    );
+    println!("{counts}");
+    result.map(|()| counts)
+}
+
+/// The tests of a whole `cargo test` run, from the `test result:` line of each test binary.
+#[derive(Debug, Default, Clone, Copy)]
+struct TestCounts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestCounts {
+    /// Adds `test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; ...`; ignores other lines.
+    fn add(&mut self, line: &str) {
+        let Some(result) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in result.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            let (Some(number), Some(kind)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            match kind {
+                "passed" => self.passed += number,
+                "failed" => self.failed += number,
+                "ignored" => self.ignored += number,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl fmt::Display for TestCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            passed,
+            failed,
+            ignored,
+        } = self;
+        write!(
+            f,
+            "tests: {passed} passed, {failed} failed, {ignored} skipped"
+        )
+    }
+}
+
+/// Installs the real components the tests talk to. Nothing yet: later issues add the system keyring
+/// (apt: gnome-keyring), a server (apt: nginx), npm packages into target/peers and pip packages,
+/// each installed only when missing so a second run is quick.
+#[expect(clippy::unnecessary_wraps, reason = "the installs to come can fail")]
+fn install_peers() -> Result<()> {
+    Ok(())
+}
+
+/// Everything CI checks: `lint`, then `test` (`.ci/run` calls the two in that order).
+fn ci() -> Result<()> {
+    lint()?;
+    let counts = test()?;
+    eprintln!("ci: all checks passed");
+    // Last, so the log closes on the test count.
+    println!("{counts}");
+    Ok(())
+}
+
+/// Formatting, lints, generated files and dependency policy: the checks that are not tests.
+fn lint() -> Result<()> {
+    cmd::run(cargo().args(["fmt", "--all", "--check"]))?;
+    cmd::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    codegen::run(codegen::Mode::Check)?;
+    if cmd::succeeds(cargo().args(["deny", "--version"])) {
+        // Not `advisories`: it clones the RustSec database from GitHub, which the project's
+        // machines cannot reach. Run `cargo deny check advisories` where the network allows.
+        cmd::run(cargo().args(["deny", "check", "bans", "licenses", "sources"]))?;
+    } else {
+        eprintln!(
+            "note: skipped `cargo deny check` (deny.toml): cargo-deny is not installed; \
+             install it with `cargo install cargo-deny --locked`"
+        );
+    }
+    Ok(())
+}
+
+/// Every benchmark. `token_process` times the release `auth` binary, so build that first.
+fn bench(args: &[String]) -> Result<()> {
+    let extra = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => args,
+    };
+    cmd::run(cargo().args(["build", "--release", "-p", "auth-cli"]))?;
+    cmd::run(cargo().args(["bench", "--workspace"]).args(extra))
+}
