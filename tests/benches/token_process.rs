@@ -31,6 +31,10 @@ fn token(i: usize) -> String {
 
 /// `$AUTH_BIN`, else `auth` in the profile directory this bench was built into: the bench runs
 /// from `<target>/release/deps/`, so two levels up.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "AUTH_BIN lets the caller point the bench at another binary, as in the e2e harness"
+)]
 fn auth_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("AUTH_BIN") {
         return PathBuf::from(path);
