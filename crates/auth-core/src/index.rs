@@ -6,7 +6,7 @@
 //! cost grows with the number of labels in the URL's host, never with the number of keys. Within
 //! a bucket, entries are kept most specific first (port, then path length, then scheme).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::host::{HostKey, HostSpec};
 use crate::url_target::UrlTarget;
@@ -14,16 +14,19 @@ use crate::url_target::UrlTarget;
 /// Host keys mapped to values, with URL lookup.
 #[derive(Debug, Clone)]
 pub struct CredentialIndex<V> {
-    exact: HashMap<Box<str>, Vec<(HostKey, V)>>,
-    wildcard: HashMap<Box<str>, Vec<(HostKey, V)>>,
+    exact: FxHashMap<Box<str>, Vec<(HostKey, V)>>,
+    wildcard: FxHashMap<Box<str>, Vec<(HostKey, V)>>,
+    /// The longest wildcard base ever inserted: longer host suffixes need no probe.
+    longest_base: usize,
     len: usize,
 }
 
 impl<V> Default for CredentialIndex<V> {
     fn default() -> Self {
         Self {
-            exact: HashMap::new(),
-            wildcard: HashMap::new(),
+            exact: FxHashMap::default(),
+            wildcard: FxHashMap::default(),
+            longest_base: 0,
             len: 0,
         }
     }
@@ -48,7 +51,10 @@ impl<V> CredentialIndex<V> {
     fn bucket_mut(&mut self, key: &HostKey) -> &mut Vec<(HostKey, V)> {
         match key.host() {
             HostSpec::Exact(host) => self.exact.entry(host.clone()).or_default(),
-            HostSpec::Wildcard(base) => self.wildcard.entry(base.clone()).or_default(),
+            HostSpec::Wildcard(base) => {
+                self.longest_base = self.longest_base.max(base.len());
+                self.wildcard.entry(base.clone()).or_default()
+            }
         }
     }
 
@@ -112,7 +118,9 @@ impl<V> CredentialIndex<V> {
         }
         let mut base = host;
         loop {
-            if let Some(hit) = first_match(self.wildcard.get(base), target) {
+            if base.len() <= self.longest_base
+                && let Some(hit) = first_match(self.wildcard.get(base), target)
+            {
                 return Some(hit);
             }
             match base.find('.') {

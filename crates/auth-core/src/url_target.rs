@@ -108,66 +108,104 @@ impl<'a> UrlTarget<'a> {
         &self.path
     }
 
-    /// `None` when the string needs the full WHATWG parser.
+    /// `None` when the string needs the full WHATWG parser. One pass over the authority, one
+    /// over the host and port, one over the path; the query is never read.
     fn parse_fast(url: &'a str) -> Option<Result<Self, UrlTargetError>> {
-        let (scheme, rest) = url.split_once("://")?;
-        let Some(scheme) = Scheme::from_str_ignore_case(scheme) else {
-            return Some(Err(UrlTargetError::UnsupportedScheme));
-        };
-        let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
-        let path = &tail[..path_end];
-        if !url.bytes().all(|b| b.is_ascii_graphic())
-            || path.contains(['\\', '%'])
-            || path.contains("/.")
-        {
-            return None;
-        }
-        let host_port = authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host);
-        let (host, port) = if host_port.starts_with('[') {
-            // IPv6 literals are rare on this path; let the full parser canonicalize them.
-            return None;
+        let bytes = url.as_bytes();
+        let (scheme, start) = if starts_with_ignore_case(bytes, b"https://") {
+            (Scheme::Https, 8)
+        } else if starts_with_ignore_case(bytes, b"http://") {
+            (Scheme::Http, 7)
+        } else if starts_with_ignore_case(bytes, b"s3://") {
+            (Scheme::S3, 5)
         } else {
-            match host_port.rsplit_once(':') {
-                Some((host, "")) => (host, None),
-                Some((host, port)) => (host, Some(port.parse::<u16>().ok()?)),
-                None => (host_port, None),
-            }
-        };
-        let host = host.strip_suffix('.').unwrap_or(host);
-        if host.contains('%')
-            || host
-                .rsplit('.')
-                .next()
-                .is_some_and(|label| label.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            // Percent-encoded and numeric hosts (IPv4 in any of its spellings) need the parser.
             return None;
+        };
+
+        // The authority ends at the first `/`, `?` or `#`; user information ends at its last `@`.
+        // A backslash (a path separator to WHATWG), whitespace, controls and non-ASCII all need
+        // the real parser.
+        let mut authority_end = bytes.len();
+        let mut host_start = start;
+        for (at, &byte) in bytes.iter().enumerate().skip(start) {
+            match byte {
+                b'/' | b'?' | b'#' => {
+                    authority_end = at;
+                    break;
+                }
+                b'@' => host_start = at + 1,
+                b'\\' | 0..=0x20 | 0x7f..=0xff => return None,
+                _ => {}
+            }
+        }
+
+        let mut host_end = authority_end;
+        let mut uppercase = false;
+        for (at, &byte) in bytes[..authority_end].iter().enumerate().skip(host_start) {
+            match byte {
+                b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {}
+                b'A'..=b'Z' => uppercase = true,
+                b':' if host_end == authority_end => host_end = at,
+                // `[` (IPv6), `%` (encoded), a second `:` and the rest: the real parser decides.
+                _ => return None,
+            }
+        }
+        let port = if host_end + 1 >= authority_end {
+            None
+        } else {
+            let mut port: u32 = 0;
+            for &digit in &bytes[host_end + 1..authority_end] {
+                if !digit.is_ascii_digit() || port > 65_535 {
+                    return None;
+                }
+                port = port * 10 + u32::from(digit - b'0');
+            }
+            Some(u16::try_from(port).ok()?)
+        };
+        let mut host = &url[host_start..host_end];
+        if let Some(stripped) = host.strip_suffix('.') {
+            host = stripped;
         }
         if host.is_empty() {
             return Some(Err(UrlTargetError::NoHost));
         }
-        if !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        // A last label that starts with a digit may be IPv4 in one of its many spellings.
+        let last_label = host.rfind('.').map_or(host, |dot| &host[dot + 1..]);
+        if last_label
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_digit)
         {
             return None;
         }
-        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+
+        // The path ends at `?` or `#`. Dot segments and percent-encoding are the parser's.
+        let mut path_end = bytes.len();
+        let mut after_slash = false;
+        for (at, &byte) in bytes.iter().enumerate().skip(authority_end) {
+            match byte {
+                b'?' | b'#' => {
+                    path_end = at;
+                    break;
+                }
+                b'.' if after_slash => return None,
+                b'\\' | b'%' | 0..=0x20 | 0x7f..=0xff => return None,
+                _ => {}
+            }
+            after_slash = byte == b'/';
+        }
+        let path = &url[authority_end..path_end];
+
+        let host = if uppercase {
             Cow::Owned(host.to_ascii_lowercase())
         } else {
             Cow::Borrowed(host)
         };
-        let port = port.filter(|port| Some(*port) != scheme.default_port());
-        let path = if path.is_empty() { "/" } else { path };
         Some(Ok(Self {
             scheme,
             host,
-            port,
-            path: Cow::Borrowed(path),
+            port: port.filter(|port| Some(*port) != scheme.default_port()),
+            path: Cow::Borrowed(if path.is_empty() { "/" } else { path }),
         }))
     }
 
@@ -203,6 +241,11 @@ impl<'a> UrlTarget<'a> {
     }
 }
 
+fn starts_with_ignore_case(text: &[u8], prefix: &[u8]) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -229,6 +272,12 @@ mod tests {
             "https://Repo.Prefix.DEV./x?y=1#z",
             "https://prefix.dev:443/",
             "https://prefix.dev:8443",
+            "HTTPS://EXAMPLE.com:08080/A/b?q=/../x",
+            "https://host:99999/",
+            "https://host:80x/",
+            "https://a:b@c:d@host.example:81/",
+            "https://host.example/a/.hidden",
+            "https://host.example/a b",
             "http://user:p%40ss@host.example/a",
             // The backslash ends the authority for special schemes: the host is evil.test.
             "https://evil.test\\@prefix.dev/",
@@ -254,6 +303,12 @@ mod tests {
         https://Repo.Prefix.DEV./x?y=1#z               https repo.prefix.dev None /x
         https://prefix.dev:443/                        https prefix.dev None /
         https://prefix.dev:8443                        https prefix.dev Some(8443) /
+        HTTPS://EXAMPLE.com:08080/A/b?q=/../x          https example.com Some(8080) /A/b
+        https://host:99999/                            error: not an absolute URL
+        https://host:80x/                              error: not an absolute URL
+        https://a:b@c:d@host.example:81/               https host.example Some(81) /
+        https://host.example/a/.hidden                 https host.example None /a/.hidden
+        https://host.example/a b                       https host.example None /a%20b
         http://user:p%40ss@host.example/a              http host.example None /a
         https://evil.test\@prefix.dev/                 https evil.test None /@prefix.dev/
         https://prefix.dev@evil.test/                  https evil.test None /

@@ -123,29 +123,48 @@ impl State {
     }
 }
 
-/// A cheap test on the raw key text that rules out almost every key for a host; anything unusual
-/// (user info, IPv6, non-ASCII, numeric hosts) answers `true` and is decided by the full parse.
+/// A cheap test on the raw key text that rules out almost every key for a host, one pass over
+/// its bytes; anything unusual (user info, IPv6, non-ASCII, numeric hosts, other schemes) answers
+/// `true` and is decided by the full parse.
 fn could_match(raw: &str, host: &str) -> bool {
-    let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    if authority.contains(['@', '[']) || !authority.is_ascii() {
+    let bytes = raw.as_bytes();
+    let start = if bytes.starts_with(b"s3://") {
+        5
+    } else if bytes.starts_with(b"https://") {
+        8
+    } else if bytes.starts_with(b"http://") {
+        7
+    } else {
+        0
+    };
+    let mut end = bytes.len();
+    for (at, &byte) in bytes.iter().enumerate().skip(start) {
+        match byte {
+            b'/' | b':' => {
+                end = at;
+                break;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {}
+            _ => return true,
+        }
+    }
+    let mut name = &bytes[start..end];
+    if let [head @ .., b'.'] = name {
+        name = head;
+    }
+    let last_label = name
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(name, |dot| &name[dot + 1..]);
+    if last_label.first().is_some_and(u8::is_ascii_digit) {
         return true;
     }
-    let name = authority.split(':').next().unwrap_or(authority);
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|label| label.starts_with(|c: char| c.is_ascii_digit()))
-    {
-        return true;
-    }
-    match name.strip_prefix("*.") {
+    let host = host.as_bytes();
+    match name.strip_prefix(b"*.") {
         Some(base) => {
             host.len() >= base.len()
                 && host[host.len() - base.len()..].eq_ignore_ascii_case(base)
-                && (host.len() == base.len()
-                    || host.as_bytes()[host.len() - base.len() - 1] == b'.')
+                && (host.len() == base.len() || host[host.len() - base.len() - 1] == b'.')
         }
         None => name.eq_ignore_ascii_case(host),
     }
@@ -278,7 +297,12 @@ impl CredentialStore for FileStore {
     }
 
     fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
-        Ok(self.state().find(target))
+        // The hot path: hold the read lock rather than clone the state's `Arc`.
+        let state = self
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(state.find(target))
     }
 
     fn set(&self, key: &HostKey, auth: &Authentication) -> Result<(), StoreError> {
