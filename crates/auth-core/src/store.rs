@@ -219,7 +219,10 @@ impl StoreChain {
                 Err(err) => return Err(err),
             };
             for credential in entries {
-                let shadowed = rows.iter().any(|row| row.credential.key == credential.key);
+                let canonical = credential.key.canonical();
+                let shadowed = rows
+                    .iter()
+                    .any(|row| row.credential.key.canonical().as_str() == canonical.as_str());
                 rows.push(Listed {
                     credential,
                     store: Arc::clone(store),

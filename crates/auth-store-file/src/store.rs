@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use auth_core::{
-    Authentication, Credential, CredentialIndex, CredentialStore, HostKey, StoreError, UrlTarget,
+    Authentication, Credential, CredentialIndex, CredentialStore, HostKey, Specificity, StoreError,
+    UrlTarget,
 };
 
 use crate::document::{Document, SyntaxError};
@@ -78,11 +79,15 @@ impl State {
         })
     }
 
+    /// The most specific matching key decides, whether or not its value is understood: an entry
+    /// the user wrote for a host is never silently replaced by a broader one.
     fn find(&self, target: &UrlTarget<'_>) -> Option<Arc<Credential>> {
-        if self.index.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) == 0 {
-            return self.scan(target);
-        }
-        let (_, &at) = self.index().find(target)?;
+        let at = if self.index.get().is_none() && self.lookups.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            self.scan(target)?
+        } else {
+            *self.index().find(target)?.1
+        };
         let found = self.credential(at).cloned();
         if found.is_none() {
             tracing::warn!(
@@ -94,24 +99,26 @@ impl State {
     }
 
     /// One pass over the raw keys, parsing only those whose host could match.
-    fn scan(&self, target: &UrlTarget<'_>) -> Option<Arc<Credential>> {
-        let mut best: Option<&Arc<Credential>> = None;
+    fn scan(&self, target: &UrlTarget<'_>) -> Option<usize> {
+        let mut best: Option<(Specificity, usize)> = None;
         for (at, entry) in self.doc.entries.iter().enumerate() {
-            if !could_match(self.doc.key(entry), target.host()) {
+            let raw = self.doc.key(entry);
+            if !could_match(raw, target.host()) {
                 continue;
             }
-            let Some(credential) = self.credential(at) else {
+            let Ok(key) = HostKey::parse(raw) else {
                 continue;
             };
-            if !credential.key.matches(target) {
+            if !key.matches(target) {
                 continue;
             }
             // `>=`: a later duplicate wins, as in the index.
-            if best.is_none_or(|best| credential.key.specificity() >= best.key.specificity()) {
-                best = Some(credential);
+            let specificity = key.specificity();
+            if best.is_none_or(|(best, _)| specificity >= best) {
+                best = Some((specificity, at));
             }
         }
-        best.cloned()
+        best.map(|(_, at)| at)
     }
 
     fn position(&self, key: &HostKey) -> Option<usize> {
@@ -172,8 +179,13 @@ fn could_match(raw: &str, host: &str) -> bool {
 
 /// The raw key is this key, written the same way or another way (`PREFIX.dev` for `prefix.dev`).
 fn same_key(raw: &str, key: &HostKey, canonical: &HostKey) -> bool {
+    // Spellings of one key differ in case, a trailing dot or slash, or (non-ASCII) IDNA; skip the
+    // parse for every other key.
+    let close = raw.len().abs_diff(canonical.as_str().len()) <= 2 || !raw.is_ascii();
     raw == key.as_str()
-        || HostKey::parse(raw).is_ok_and(|parsed| parsed.canonical().as_str() == canonical.as_str())
+        || close
+            && HostKey::parse(raw)
+                .is_ok_and(|parsed| parsed.canonical().as_str() == canonical.as_str())
 }
 
 impl FileStore {

@@ -144,6 +144,30 @@ fn writes_rattlers_format_and_keeps_entries_it_does_not_understand() {
     assert_eq!(s3.kind(), "S3Credentials");
 }
 
+// Regression: the first lookup of a store skipped an entry it did not understand and answered
+// with a broader wildcard instead, while later (indexed) lookups answered nothing.
+#[test]
+fn an_entry_not_understood_is_not_replaced_by_a_broader_key() {
+    let text =
+        r#"{"*.example.com": {"BearerToken": "broad"}, "future.example.com": {"Kerberos": "t"}}"#;
+    let (_dir, path) = temp_file(Some(text));
+    // The first lookup of a store scans, later ones use the index: both must refuse.
+    assert_eq!(
+        lookup(
+            &FileStore::open(&path).unwrap(),
+            "https://future.example.com/"
+        ),
+        "-"
+    );
+    let store = FileStore::open(&path).unwrap();
+    lookup(&store, "https://warm.up/");
+    assert_eq!(lookup(&store, "https://future.example.com/"), "-");
+    assert_eq!(
+        lookup(&store, "https://other.example.com/"),
+        r#"*.example.com {"BearerToken":"broad"}"#
+    );
+}
+
 #[test]
 fn never_overwrites_a_file_it_cannot_parse() {
     let corrupt = "{\n  \"a.example.com\": {\"BearerToken\": \"sekrit-token\"}\n  \"b\": 1\n}\n";
