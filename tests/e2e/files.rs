@@ -166,28 +166,7 @@ fn files_are_private_and_a_readable_one_gets_a_warning() {
 }
 
 /// The example file of the pixi authentication page, as printed there.
-const SEED_EXAMPLE: &str = r#"{
-"*.prefix.dev": {
-"BearerToken": "your_token"
-},
-"otherhost.com": {
-"BasicHTTP": {
-"username": "your_username",
-"password": "your_password"
-}
-},
-"conda.anaconda.org": {
-"CondaToken": "your_token"
-},
-"s3://my-bucket": {
-"S3Credentials": {
-"access_key_id": "my-access-key-id",
-"secret_access_key": "my-secret-access-key",
-"session_token": null
-}
-}
-}
-"#;
+const SEED_EXAMPLE: &str = include_str!("../fixtures/pixi-credentials.json");
 
 #[test]
 fn reads_pixis_file_and_keeps_what_it_does_not_understand() {

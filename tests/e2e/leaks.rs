@@ -115,7 +115,8 @@ fn no_secret_reaches_any_output_at_any_verbosity() {
         for (what, result) in &runs {
             assert_clean(what, &result.all_output());
         }
-        // `token` prints the secret on stdout, and only there.
+        // `token` prints the secret on stdout, and only there. (`logout --all` above removed
+        // everything, so log in again.)
         let first = sandbox.run(&[
             "login",
             "s3://bucket",

@@ -8,28 +8,7 @@ use auth_core::{Authentication, CredentialStore, HostKey, Secret, UrlTarget};
 use auth_store_file::{FileStore, FileStoreError};
 
 /// The example file of the pixi authentication page, as printed there.
-const SEED_EXAMPLE: &str = r#"{
-"*.prefix.dev": {
-"BearerToken": "your_token"
-},
-"otherhost.com": {
-"BasicHTTP": {
-"username": "your_username",
-"password": "your_password"
-}
-},
-"conda.anaconda.org": {
-"CondaToken": "your_token"
-},
-"s3://my-bucket": {
-"S3Credentials": {
-"access_key_id": "my-access-key-id",
-"secret_access_key": "my-secret-access-key",
-"session_token": null
-}
-}
-}
-"#;
+const SEED_EXAMPLE: &str = include_str!("../../../../tests/fixtures/pixi-credentials.json");
 
 fn temp_file(text: Option<&str>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
