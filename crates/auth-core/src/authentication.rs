@@ -39,6 +39,10 @@ pub enum Authentication {
     },
     /// Tokens from an OAuth 2.0 / `OpenID` Connect login (RFC 6749).
     OAuth {
+        /// The audience requested at login, kept for refresh; absent from older entries and then
+        /// not written, as rattler does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        audience: Option<String>,
         /// The access token, sent as a Bearer token.
         access_token: Secret,
         /// The refresh token, when the provider issued one.
@@ -176,6 +180,14 @@ mod tests {
         check(
             r#"{"OAuth":{"access_token":"at","refresh_token":null,"expires_at":1700000000,"token_endpoint":"https://x/token","revocation_endpoint":null,"client_id":"rattler"}}"#,
             r#"OAuth: {"OAuth":{"access_token":"at","refresh_token":null,"expires_at":1700000000,"token_endpoint":"https://x/token","revocation_endpoint":null,"client_id":"rattler"}}"#,
+        );
+    }
+
+    #[test]
+    fn oauth_keeps_rattlers_optional_audience() {
+        check(
+            r#"{"OAuth":{"audience":"api","access_token":"at","refresh_token":"rt","expires_at":null,"token_endpoint":"https://x/token","revocation_endpoint":null,"client_id":"rattler"}}"#,
+            r#"OAuth: {"OAuth":{"audience":"api","access_token":"at","refresh_token":"rt","expires_at":null,"token_endpoint":"https://x/token","revocation_endpoint":null,"client_id":"rattler"}}"#,
         );
     }
 

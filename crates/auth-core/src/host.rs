@@ -30,6 +30,9 @@ pub enum HostSpec {
     Exact(Box<str>),
     /// `*.base`: `base` itself and every subdomain of it at a label boundary.
     Wildcard(Box<str>),
+    /// Every host: only `.netrc`'s `default` entry, made by [`HostKey::any_host`], never parsed
+    /// from text, so no stored key can send a credential everywhere by accident.
+    Any,
 }
 
 /// Why a string is not a usable host key.
@@ -149,6 +152,9 @@ impl HostKey {
     /// information).
     #[must_use]
     pub fn canonical(&self) -> Self {
+        if self.host == HostSpec::Any {
+            return self.clone();
+        }
         let mut text = String::new();
         if let Some(scheme) = self.scheme {
             text.push_str(scheme.as_str());
@@ -160,6 +166,7 @@ impl HostKey {
                 text.push_str("*.");
                 text.push_str(base);
             }
+            HostSpec::Any => {}
         }
         if let Some(port) = self.port {
             text.push(':');
@@ -171,6 +178,18 @@ impl HostKey {
         Self {
             raw: text.into(),
             ..self.clone()
+        }
+    }
+
+    /// A key that matches every http(s) host, the least specific of all; `label` is what lists
+    /// show for it (`default` for `.netrc`).
+    pub fn any_host(label: &str) -> Self {
+        Self {
+            raw: label.into(),
+            scheme: None,
+            host: HostSpec::Any,
+            port: None,
+            path: None,
         }
     }
 
@@ -197,6 +216,7 @@ impl HostKey {
                 HostSpec::Wildcard(base) => {
                     u32::try_from(base.split('.').count()).unwrap_or(u32::MAX - 1)
                 }
+                HostSpec::Any => 0,
             },
             port: self.port.is_some(),
             path_len: self.path.as_deref().map_or(0, str::len),
@@ -209,6 +229,7 @@ impl HostKey {
         let host_ok = match &self.host {
             HostSpec::Exact(host) => **host == *target.host(),
             HostSpec::Wildcard(base) => is_same_or_subdomain(target.host(), base),
+            HostSpec::Any => true,
         };
         host_ok && self.matches_besides_host(target)
     }

@@ -16,6 +16,8 @@ use crate::url_target::UrlTarget;
 pub struct CredentialIndex<V> {
     exact: FxHashMap<Box<str>, Vec<(HostKey, V)>>,
     wildcard: FxHashMap<Box<str>, Vec<(HostKey, V)>>,
+    /// Keys for every host (`.netrc`'s `default`), tried last.
+    any: Vec<(HostKey, V)>,
     /// The longest wildcard base ever inserted: longer host suffixes need no probe.
     longest_base: usize,
     len: usize,
@@ -26,6 +28,7 @@ impl<V> Default for CredentialIndex<V> {
         Self {
             exact: FxHashMap::default(),
             wildcard: FxHashMap::default(),
+            any: Vec::new(),
             longest_base: 0,
             len: 0,
         }
@@ -55,6 +58,7 @@ impl<V> CredentialIndex<V> {
                 self.longest_base = self.longest_base.max(base.len());
                 self.wildcard.entry(base.clone()).or_default()
             }
+            HostSpec::Any => &mut self.any,
         }
     }
 
@@ -62,6 +66,7 @@ impl<V> CredentialIndex<V> {
         match key.host() {
             HostSpec::Exact(host) => self.exact.get(host),
             HostSpec::Wildcard(base) => self.wildcard.get(base),
+            HostSpec::Any => Some(&self.any),
         }
     }
 
@@ -80,12 +85,17 @@ impl<V> CredentialIndex<V> {
 
     /// Removes the entry stored under exactly this key string.
     pub fn remove(&mut self, key: &HostKey) -> Option<V> {
-        let map = match key.host() {
-            HostSpec::Exact(_) => &mut self.exact,
-            HostSpec::Wildcard(_) => &mut self.wildcard,
-        };
-        let name = match key.host() {
-            HostSpec::Exact(name) | HostSpec::Wildcard(name) => name,
+        let (map, name) = match key.host() {
+            HostSpec::Exact(name) => (&mut self.exact, name),
+            HostSpec::Wildcard(name) => (&mut self.wildcard, name),
+            HostSpec::Any => {
+                let at = self
+                    .any
+                    .iter()
+                    .position(|(k, _)| k.as_str() == key.as_str())?;
+                self.len -= 1;
+                return Some(self.any.remove(at).1);
+            }
         };
         let bucket = map.get_mut(name)?;
         let at = bucket
@@ -113,21 +123,24 @@ impl<V> CredentialIndex<V> {
         if let Some(hit) = first_match(self.exact.get(host), target) {
             return Some(hit);
         }
-        if self.wildcard.is_empty() {
+        if !self.wildcard.is_empty() {
+            let mut base = host;
+            loop {
+                if base.len() <= self.longest_base
+                    && let Some(hit) = first_match(self.wildcard.get(base), target)
+                {
+                    return Some(hit);
+                }
+                match base.find('.') {
+                    Some(dot) => base = &base[dot + 1..],
+                    None => break,
+                }
+            }
+        }
+        if self.any.is_empty() {
             return None;
         }
-        let mut base = host;
-        loop {
-            if base.len() <= self.longest_base
-                && let Some(hit) = first_match(self.wildcard.get(base), target)
-            {
-                return Some(hit);
-            }
-            match base.find('.') {
-                Some(dot) => base = &base[dot + 1..],
-                None => return None,
-            }
-        }
+        first_match(Some(&self.any), target)
     }
 
     /// Every entry, in no particular order.
@@ -136,6 +149,7 @@ impl<V> CredentialIndex<V> {
             .values()
             .chain(self.wildcard.values())
             .flatten()
+            .chain(&self.any)
             .map(|(k, v)| (k, v))
     }
 }
@@ -226,6 +240,20 @@ mod tests {
         http://insecure.test/x                       http://insecure.test
         https://insecure.test/x                      -
         ");
+    }
+
+    #[test]
+    fn a_key_for_any_host_answers_last() {
+        let mut index = index(&["*.example.com"]);
+        index.insert(HostKey::any_host("default"), ());
+        let target = UrlTarget::parse("https://a.example.com/").unwrap();
+        assert_eq!(index.find(&target).unwrap().0.as_str(), "*.example.com");
+        let target = UrlTarget::parse("https://elsewhere.test/").unwrap();
+        assert_eq!(index.find(&target).unwrap().0.as_str(), "default");
+        let target = UrlTarget::parse("s3://bucket/key").unwrap();
+        assert!(index.find(&target).is_none(), "never for s3");
+        assert_eq!(index.remove(&HostKey::any_host("default")), Some(()));
+        assert_eq!(index.len(), 1);
     }
 
     #[test]
