@@ -3,5 +3,6 @@
 mod errors;
 mod files;
 mod help;
+mod keyring;
 mod leaks;
 mod round_trip;

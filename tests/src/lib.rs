@@ -46,9 +46,15 @@ pub fn auth_bin() -> &'static Path {
 }
 
 /// A user's machine in a temporary directory: its own HOME and nothing else from ours.
+///
+/// By default it has no keyring: its D-Bus session bus address names a socket that does not
+/// exist, so `auth` falls back to the file as on a server. [`Sandbox::with_keyring`] gives it a
+/// real one.
 #[derive(Debug)]
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    bus: Option<SecretService>,
+    bus_address: String,
 }
 
 /// What one run of `auth` did.
@@ -81,12 +87,50 @@ impl Sandbox {
     /// # Panics
     /// When no temporary directory can be made.
     pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("auth-e2e-")
+            .tempdir()
+            .expect("a temporary directory");
+        let bus_address = format!("unix:path={}", dir.path().join("no-session-bus").display());
         Self {
-            dir: tempfile::Builder::new()
-                .prefix("auth-e2e-")
-                .tempdir()
-                .expect("a temporary directory"),
+            dir,
+            bus: None,
+            bus_address,
         }
+    }
+
+    /// A HOME with a real Secret Service: gnome-keyring on a private D-Bus session bus, its
+    /// login collection unlocked, as on a desktop.
+    ///
+    /// # Panics
+    /// When gnome-keyring cannot be started: the message says what to install.
+    pub fn with_keyring() -> Self {
+        let mut sandbox = Self::new();
+        let bus = SecretService::start(sandbox.home());
+        sandbox.bus_address.clone_from(&bus.address);
+        sandbox.bus = Some(bus);
+        sandbox
+    }
+
+    /// Points the sandbox's D-Bus session bus address elsewhere (a bus that never answers).
+    pub fn set_bus_address(&mut self, address: String) {
+        self.bus_address = address;
+    }
+
+    /// Runs a tool of the system (`secret-tool`, `dbus-send`) with this sandbox's HOME and bus.
+    ///
+    /// # Panics
+    /// When the tool cannot be started.
+    pub fn system_tool(&self, program: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env("HOME", self.home())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.run_command(command, Some(stdin.unwrap_or("")))
     }
 
     /// The HOME directory.
@@ -110,6 +154,7 @@ impl Sandbox {
             .args(args)
             .env_clear()
             .env("HOME", self.home())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
             .env("COLUMNS", "100")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -159,5 +204,74 @@ impl Sandbox {
             run.code, run.stdout, run.stderr
         );
         text.replace(&self.home().display().to_string(), "[HOME]")
+    }
+}
+
+/// gnome-keyring on a private D-Bus session bus (`dbus-run-session`), for as long as this lives.
+#[derive(Debug)]
+struct SecretService {
+    session: std::process::Child,
+    address: String,
+}
+
+const INSTALL: &str =
+    "apt-get install -y --no-install-recommends gnome-keyring dbus dbus-x11 libsecret-tools";
+
+/// Unlocks a fresh login keyring, makes one real call so the Secret Service is answering, prints
+/// the bus address, then holds the session open until stdin closes.
+const SESSION_SCRIPT: &str = r#"set -e
+printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+secret-tool search --all service auth-tests-readiness >/dev/null 2>&1 || true
+printf '%s\n' "$DBUS_SESSION_BUS_ADDRESS"
+exec cat >/dev/null"#;
+
+impl SecretService {
+    #[allow(clippy::disallowed_methods, reason = "the session needs our PATH")]
+    fn start(home: &Path) -> Self {
+        use std::io::BufRead as _;
+        let runtime = home.join("run");
+        std::fs::create_dir_all(&runtime).expect("a runtime directory");
+        #[cfg(unix)]
+        std::fs::set_permissions(
+            &runtime,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .expect("a private runtime directory");
+        let mut command = Command::new("dbus-run-session");
+        command
+            .args(["--", "sh", "-c", SESSION_SCRIPT])
+            .env_clear()
+            .env("HOME", home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(path) = std::env::var_os("PATH") {
+            command.env("PATH", path);
+        }
+        let mut session = command.spawn().unwrap_or_else(|err| {
+            panic!(
+                "cannot start dbus-run-session ({err}); install the Secret Service with: {INSTALL}"
+            )
+        });
+        let mut line = String::new();
+        let stdout = session.stdout.take().expect("stdout is piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the session prints its address");
+        let address = line.trim().to_owned();
+        assert!(
+            address.starts_with("unix:"),
+            "gnome-keyring did not start on a session bus (got {address:?}); install it with: {INSTALL}"
+        );
+        Self { session, address }
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        // Closing stdin ends `cat`, which ends the session and its bus.
+        drop(self.session.stdin.take());
+        let _ = self.session.wait();
     }
 }

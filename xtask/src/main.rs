@@ -12,7 +12,7 @@ mod codegen;
 mod demo;
 
 use std::fmt;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
 use anyhow::{Result, bail};
 
@@ -153,12 +153,58 @@ impl fmt::Display for TestCounts {
     }
 }
 
-/// Installs the real components the tests talk to. Nothing yet: later issues add the system keyring
-/// (apt: gnome-keyring), a server (apt: nginx), npm packages into target/peers and pip packages,
-/// each installed only when missing so a second run is quick.
-#[expect(clippy::unnecessary_wraps, reason = "the installs to come can fail")]
+/// The Debian packages the tests' real components come from, and a command each provides.
+const PEER_PACKAGES: &[(&str, &str)] = &[
+    // The Secret Service: gnome-keyring on a private session bus, and the tools that read it.
+    ("gnome-keyring", "gnome-keyring-daemon"),
+    ("dbus", "dbus-run-session"),
+    ("dbus-x11", "dbus-launch"),
+    ("libsecret-tools", "secret-tool"),
+];
+
+/// Installs the real components the tests talk to, each only when missing, so a second run is
+/// quick. As root it installs them; otherwise it fails and prints the command to run.
 fn install_peers() -> Result<()> {
-    Ok(())
+    let missing: Vec<&str> = PEER_PACKAGES
+        .iter()
+        .filter(|(_, command)| !on_path(command))
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = format!(
+        "apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    let is_root = cmd::stdout_of(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
+    if !is_root {
+        bail!(
+            "the tests need {} (real components, never fakes); install them with: sudo {install}",
+            missing.join(", ")
+        );
+    }
+    cmd::run(
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    cmd::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Whether a command is on PATH.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "xtask looks up tools on the developer's PATH"
+)]
+fn on_path(command: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(command).is_file()))
 }
 
 /// Everything CI checks: `lint`, then `test` (`.ci/run` calls the two in that order).

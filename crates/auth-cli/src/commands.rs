@@ -57,8 +57,15 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
         .chain
         .set(&key, &auth)
         .with_context(|| format!("could not save the credentials for {key}"))?;
-    for (store, reason) in &saved.skipped {
-        printer.warning(&format!("{store} was not used: {reason}"));
+    // Each reason names its store ("the keyring is unavailable: ...").
+    for (_, reason) in &saved.skipped {
+        printer.warning(reason);
+    }
+    if !saved.skipped.is_empty() && saved.store.name() == "file" && !stores.file_chosen {
+        printer.warning(&format!(
+            "the credentials were saved in plain text in {} instead; anyone who can read that file can use them",
+            saved.store.location()
+        ));
     }
     printer.info(&format!(
         "Logged in to {key}: {} saved in {}.",
@@ -269,7 +276,10 @@ fn status(
         )?;
         writeln!(stdout)?;
         for store in stores.chain.stores() {
-            writeln!(stdout, "{}: {}", store.name(), store.location())?;
+            match store.unavailable_reason() {
+                Some(reason) => writeln!(stdout, "{}: unavailable: {reason}", store.name())?,
+                None => writeln!(stdout, "{}: {}", store.name(), store.location())?,
+            }
         }
     }
     for file in &stores.files {

@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub(crate) struct Env {
     pub(crate) home: Option<PathBuf>,
     pub(crate) rattler_auth_file: Option<PathBuf>,
+    pub(crate) xdg_config_home: Option<PathBuf>,
+    pub(crate) netrc: Option<OsString>,
     pub(crate) no_color: bool,
     pub(crate) stdin_is_terminal: bool,
     pub(crate) stderr_is_terminal: bool,
@@ -27,6 +29,8 @@ impl Env {
         Self {
             home: var("HOME").map(PathBuf::from).or_else(std::env::home_dir),
             rattler_auth_file: var("RATTLER_AUTH_FILE").map(PathBuf::from),
+            xdg_config_home: var("XDG_CONFIG_HOME").map(PathBuf::from),
+            netrc: var("NETRC"),
             no_color: var("NO_COLOR").is_some_and(|value: OsString| !value.is_empty()),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod config;
 mod env;
 mod output;
 mod secret_input;

@@ -1,4 +1,5 @@
-//! Which stores a command uses: the override file when one is set, else the default chain.
+//! Which stores a command uses: an override file when one is set, else the default chain of the
+//! keyring, the credentials file and `.netrc`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,7 +7,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use auth_core::{CredentialStore, StoreChain};
 use auth_store_file::FileStore;
+use auth_store_keyring::{KeyringOptions, KeyringStore};
+use auth_store_netrc::NetrcStore;
 
+use crate::config::Config;
 use crate::env::Env;
 
 /// The stores of this run, and the files among them (whose unknown entries `status` reports).
@@ -14,42 +18,61 @@ use crate::env::Env;
 pub(crate) struct Stores {
     pub(crate) chain: StoreChain,
     pub(crate) files: Vec<Arc<FileStore>>,
-}
-
-/// Where the credentials file comes from, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileSource {
-    EnvVar,
-    Flag,
-    Default,
+    /// Whether the user chose the file (an override), so writing to it deserves no warning.
+    pub(crate) file_chosen: bool,
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
-    // RATTLER_AUTH_FILE > --auth-file > the default chain; an override is the only source.
-    let (path, source) = if let Some(path) = &env.rattler_auth_file {
+    let config_path = Config::path(env);
+    let config = Config::load(config_path.as_deref())?;
+    // RATTLER_AUTH_FILE > --auth-file > the config's override; whichever is set is the only source.
+    let chosen = if let Some(path) = &env.rattler_auth_file {
         if auth_file.is_some_and(|flag| flag != path) {
             tracing::info!(
                 "RATTLER_AUTH_FILE={} takes precedence over --auth-file",
                 path.display()
             );
         }
-        (path.clone(), FileSource::EnvVar)
+        Some((path.clone(), "RATTLER_AUTH_FILE"))
     } else if let Some(path) = auth_file {
-        (path.clone(), FileSource::Flag)
+        Some((path.clone(), "--auth-file"))
     } else {
-        let home = env.home.as_ref().context(
-            "cannot find the home directory for ~/.rattler/credentials.json; set HOME, or pass --auth-file PATH",
-        )?;
-        (
-            home.join(".rattler").join("credentials.json"),
-            FileSource::Default,
-        )
+        config
+            .authentication_override_file
+            .clone()
+            .map(|path| (path, "authentication-override-file in the config file"))
     };
-    tracing::debug!(path = %path.display(), ?source, "using the credentials file");
-    let file = Arc::new(FileStore::open(&path)?);
-    let stores: Vec<Arc<dyn CredentialStore>> = vec![file.clone()];
+    if let Some((path, source)) = chosen {
+        tracing::debug!(path = %path.display(), source, "using only this credentials file");
+        let file = Arc::new(FileStore::open(&path)?);
+        return Ok(Stores {
+            chain: StoreChain::new(vec![file.clone()]),
+            files: vec![file],
+            file_chosen: true,
+        });
+    }
+
+    let home = env.home.as_ref().context(
+        "cannot find the home directory for ~/.rattler/credentials.json; set HOME, or pass --auth-file PATH",
+    )?;
+    let keyring = Arc::new(KeyringStore::new(KeyringOptions {
+        timeout: config.keyring_timeout(),
+        interactive: env.stdin_is_terminal,
+        ..KeyringOptions::default()
+    }));
+    let file = Arc::new(FileStore::open(
+        home.join(".rattler").join("credentials.json"),
+    )?);
+    let mut stores: Vec<Arc<dyn CredentialStore>> = vec![keyring, file.clone()];
+    let netrc_path = auth_store_netrc::default_path(home, env.netrc.as_deref(), cfg!(windows));
+    match NetrcStore::open(&netrc_path) {
+        Ok(netrc) => stores.push(Arc::new(netrc)),
+        // A broken .netrc must not stop logins to the keyring; say why it is not used.
+        Err(err) => tracing::warn!("{err}; .netrc is not used"),
+    }
     Ok(Stores {
         chain: StoreChain::new(stores),
         files: vec![file],
+        file_chosen: false,
     })
 }

@@ -62,6 +62,12 @@ pub trait CredentialStore: Send + Sync + fmt::Debug {
         format!("the {} {}", self.name(), self.location())
     }
 
+    /// Why the store cannot be used now, if it cannot (a keyring with no daemon); `None` for a
+    /// store that is always there. May probe, so it can take as long as a first read.
+    fn unavailable_reason(&self) -> Option<String> {
+        None
+    }
+
     /// The entry stored under exactly this key string.
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError>;
 

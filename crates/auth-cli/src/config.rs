@@ -1,0 +1,103 @@
+//! The config file, `$XDG_CONFIG_HOME/auth/config.toml` (else `~/.config/auth/config.toml`).
+//!
+//! ```toml
+//! authentication-override-file = "/path/to/credentials.json"  # the only source, like --auth-file
+//! keyring-timeout-seconds = 1.0                               # how long the keyring may take
+//!
+//! [pypi-config]
+//! keyring-provider = "subprocess"                             # or "disabled"
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::env::Env;
+
+/// The settings of the config file; every one optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct Config {
+    /// A credentials file that is then the only source, below `RATTLER_AUTH_FILE` and
+    /// `--auth-file`.
+    pub(crate) authentication_override_file: Option<PathBuf>,
+    /// How long the keyring may take to answer before `auth` moves on without it.
+    keyring_timeout_seconds: Option<f64>,
+    /// `PyPI` index settings.
+    #[serde(default, rename = "pypi-config")]
+    #[allow(
+        dead_code,
+        reason = "validated now; read by the PyPI keyring provider (issue 4)"
+    )]
+    pub(crate) pypi: PypiConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct PypiConfig {
+    /// Whether the `keyring` command supplies `PyPI` passwords.
+    #[allow(
+        dead_code,
+        reason = "validated now; read by the PyPI keyring provider (issue 4)"
+    )]
+    pub(crate) keyring_provider: Option<KeyringProvider>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum KeyringProvider {
+    Subprocess,
+    Disabled,
+}
+
+impl Config {
+    /// Where the config file is, if there is a home to put it in.
+    pub(crate) fn path(env: &Env) -> Option<PathBuf> {
+        match &env.xdg_config_home {
+            Some(dir) => Some(dir.join("auth").join("config.toml")),
+            None => env
+                .home
+                .as_ref()
+                .map(|home| home.join(".config").join("auth").join("config.toml")),
+        }
+    }
+
+    /// Reads the config file; a missing one is the defaults.
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("could not read the config file {}", path.display()));
+            }
+        };
+        let config: Self = toml::from_str(&text).map_err(|err| {
+            anyhow::anyhow!(
+                "the config file {} is not valid: {}\nFix it (see docs/guide.md for the settings), or move it away.",
+                path.display(),
+                err.to_string().trim_end()
+            )
+        })?;
+        if let Some(seconds) = config.keyring_timeout_seconds
+            && !(seconds.is_finite() && seconds > 0.0 && seconds <= 600.0)
+        {
+            anyhow::bail!(
+                "the config file {}: keyring-timeout-seconds must be a number of seconds between 0 and 600, not {seconds}",
+                path.display()
+            );
+        }
+        Ok(config)
+    }
+
+    /// The keyring timeout: 1 second unless configured.
+    pub(crate) fn keyring_timeout(&self) -> Duration {
+        self.keyring_timeout_seconds
+            .map_or(Duration::from_secs(1), Duration::from_secs_f64)
+    }
+}

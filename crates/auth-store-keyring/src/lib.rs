@@ -1,0 +1,19 @@
+//! The OS keyring as a [`CredentialStore`]: the Secret Service on Linux, the Keychain on macOS,
+//! the Credential Manager on Windows, each through `keyring-core` and its store crate.
+//!
+//! Entries are exactly rattler's: service `rattler`, account = the host key, secret = the
+//! credential's JSON (on Windows the target is `{key}.rattler`, which the Windows store derives
+//! from the same service and account). So pixi finds what `auth login` stored, and we find pixi's.
+//!
+//! The key design decision is that the keyring is probed once per process, in a thread with a
+//! timeout, before anything else touches it: no session bus, no Secret Service, no default
+//! collection, a locked collection that would need a prompt nobody can answer, or a bus that never
+//! answers all make the store *unavailable, because …* within the timeout, and the chain moves on
+//! to the next store. It never hangs. After the probe, the store lists its entries once and keeps
+//! them in a per-process index, so every lookup, a miss included, costs no keyring round trip;
+//! this process's own writes update the index.
+
+mod platform;
+mod store;
+
+pub use store::{KeyringOptions, KeyringStore};

@@ -1,0 +1,291 @@
+//! `KeyringStore`: the probe, the per-process index, and reads and writes through `keyring-core`.
+
+use std::sync::{Arc, OnceLock, RwLock, mpsc};
+use std::time::Duration;
+
+use auth_core::{
+    Authentication, Credential, CredentialIndex, CredentialStore, HostKey, StoreError, UrlTarget,
+};
+use keyring_core::Entry;
+
+use crate::platform;
+
+/// How the keyring is used.
+#[derive(Debug, Clone)]
+pub struct KeyringOptions {
+    /// The service name of every entry: `rattler`, shared with pixi.
+    pub service: String,
+    /// How long the keyring may take to answer the probe (and, when not interactive, any call).
+    pub timeout: Duration,
+    /// Whether a person can answer an unlock prompt (standard input is a terminal). When not,
+    /// a locked collection makes the keyring unavailable instead of waiting for a prompt.
+    pub interactive: bool,
+}
+
+impl Default for KeyringOptions {
+    fn default() -> Self {
+        Self {
+            service: "rattler".to_owned(),
+            timeout: Duration::from_secs(1),
+            interactive: false,
+        }
+    }
+}
+
+/// The OS keyring as a credential store.
+#[derive(Debug)]
+pub struct KeyringStore {
+    options: KeyringOptions,
+    backend: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>>,
+    /// Every entry of the service, read once per process; `None` until the first read.
+    index: RwLock<Option<CredentialIndex<Arc<Credential>>>>,
+}
+
+impl KeyringStore {
+    /// A store that probes the keyring on first use.
+    pub fn new(options: KeyringOptions) -> Self {
+        Self {
+            options,
+            backend: OnceLock::new(),
+            index: RwLock::new(None),
+        }
+    }
+
+    fn backend(&self) -> Result<Arc<keyring_core::CredentialStore>, StoreError> {
+        let interactive = self.options.interactive;
+        let backend = self.backend.get_or_init(|| {
+            let probed =
+                run_with_timeout(self.options.timeout, move || platform::open(interactive));
+            let result = probed.unwrap_or_else(|| {
+                Err(format!(
+                    "the keyring did not answer within {}",
+                    seconds(self.options.timeout)
+                ))
+            });
+            if let Err(reason) = &result {
+                tracing::debug!(reason, "the keyring is unavailable");
+            }
+            result
+        });
+        backend.clone().map_err(unavailable)
+    }
+
+    /// Runs a keyring call; when nobody can answer a prompt, under the timeout.
+    fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, keyring_core::Error> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let result = if self.options.interactive {
+            call()
+        } else {
+            run_with_timeout(self.options.timeout, call).ok_or_else(|| {
+                unavailable(format!(
+                    "the keyring did not answer within {}",
+                    seconds(self.options.timeout)
+                ))
+            })?
+        };
+        result.map_err(|err| unavailable(describe(&err)))
+    }
+
+    /// Reads every entry of the service into the index, once.
+    fn load(&self) -> Result<(), StoreError> {
+        if read(&self.index).is_some() {
+            return Ok(());
+        }
+        let store = self.backend()?;
+        let service = self.options.service.clone();
+        let raw: Vec<(String, Result<String, keyring_core::Error>)> = self.call(move || {
+            let spec = platform::search_spec(&service);
+            let spec = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let mut raw = Vec::new();
+            for entry in store.search(&spec)? {
+                let Some((found_service, account)) = entry.get_specifiers() else {
+                    continue;
+                };
+                if found_service == service {
+                    raw.push((account, entry.get_password()));
+                }
+            }
+            Ok(raw)
+        })?;
+        let mut index = CredentialIndex::new();
+        for (account, secret) in raw {
+            let Ok(key) = HostKey::parse(&account) else {
+                tracing::debug!(
+                    account,
+                    "skipping a keyring entry whose account is not a host key"
+                );
+                continue;
+            };
+            let auth = match secret {
+                Ok(json) => serde_json::from_str::<Authentication>(&json),
+                Err(err) => {
+                    tracing::warn!(
+                        key = account,
+                        "could not read a keyring entry: {}",
+                        describe(&err)
+                    );
+                    continue;
+                }
+            };
+            if let Ok(auth) = auth {
+                index.insert(key.clone(), Arc::new(Credential { key, auth }));
+            } else {
+                tracing::warn!(
+                    key = account,
+                    "the keyring entry is not a credential this version understands; it was left as it is"
+                );
+            }
+        }
+        *write(&self.index) = Some(index);
+        Ok(())
+    }
+
+    fn with_index<T>(
+        &self,
+        f: impl FnOnce(&CredentialIndex<Arc<Credential>>) -> T,
+    ) -> Result<T, StoreError> {
+        self.load()?;
+        let guard = read(&self.index);
+        Ok(f(guard.as_ref().expect("loaded above")))
+    }
+
+    fn entry(
+        &self,
+        store: &Arc<keyring_core::CredentialStore>,
+        key: &HostKey,
+    ) -> Result<Entry, StoreError> {
+        Entry::new_in_store(store, &self.options.service, key.as_str())
+            .map_err(|err| unavailable(describe(&err)))
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn name(&self) -> &'static str {
+        "keyring"
+    }
+
+    fn location(&self) -> String {
+        let kind = if cfg!(target_os = "macos") {
+            "macOS Keychain"
+        } else if cfg!(target_os = "windows") {
+            "Windows Credential Manager"
+        } else {
+            "Secret Service"
+        };
+        format!("{kind}, service `{}`", self.options.service)
+    }
+
+    fn describe(&self) -> String {
+        format!("the keyring ({})", self.location())
+    }
+
+    fn unavailable_reason(&self) -> Option<String> {
+        self.backend().err().map(|err| match err {
+            StoreError::Unavailable { reason, .. } => reason,
+            other => other.to_string(),
+        })
+    }
+
+    fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        self.with_index(|index| index.get(key).cloned())
+    }
+
+    fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
+        self.with_index(|index| {
+            index
+                .find(target)
+                .map(|(_, credential)| Arc::clone(credential))
+        })
+    }
+
+    fn set(&self, key: &HostKey, auth: &Authentication) -> Result<(), StoreError> {
+        let store = self.backend()?;
+        let entry = self.entry(&store, key)?;
+        let json = serde_json::to_string(auth).expect("a credential always serializes");
+        self.call(move || entry.set_password(&json))?;
+        if let Some(index) = write(&self.index).as_mut() {
+            let credential = Arc::new(Credential {
+                key: key.clone(),
+                auth: auth.clone(),
+            });
+            index.insert(key.clone(), credential);
+        }
+        Ok(())
+    }
+
+    fn remove(&self, key: &HostKey) -> Result<bool, StoreError> {
+        let store = self.backend()?;
+        let entry = self.entry(&store, key)?;
+        let removed = self.call(move || match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(err) => Err(err),
+        })?;
+        if let Some(index) = write(&self.index).as_mut() {
+            index.remove(key);
+        }
+        Ok(removed)
+    }
+
+    fn list(&self) -> Result<Vec<Arc<Credential>>, StoreError> {
+        self.with_index(|index| {
+            index
+                .iter()
+                .map(|(_, credential)| Arc::clone(credential))
+                .collect()
+        })
+    }
+}
+
+fn unavailable(reason: String) -> StoreError {
+    StoreError::Unavailable {
+        store: "the keyring".to_owned(),
+        reason,
+    }
+}
+
+/// Runs `work` on its own thread and waits at most `timeout`. A thread that never finishes
+/// (a bus that accepts and never answers) is left behind; the process does not wait for it.
+fn run_with_timeout<T: Send + 'static>(
+    timeout: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("keyring".to_owned())
+        .spawn(move || {
+            let _ = sender.send(work());
+        })
+        .ok()?;
+    receiver.recv_timeout(timeout).ok()
+}
+
+/// A keyring error in words, never including a secret: two variants carry the secret's bytes.
+fn describe(err: &keyring_core::Error) -> String {
+    match err {
+        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..) => {
+            "an entry's secret is not text".to_owned()
+        }
+        keyring_core::Error::NoStorageAccess(inner) => {
+            format!("the keyring refused access ({inner})")
+        }
+        keyring_core::Error::PlatformFailure(inner) => format!("the keyring failed ({inner})"),
+        other => other.to_string(),
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
