@@ -151,7 +151,7 @@ fn files_are_private_and_a_readable_one_gets_a_warning() {
     --- stdout
     t
     --- stderr
-     WARN the credentials file [HOME]/.rattler/credentials.json can be read by other users (mode 644); run `chmod 600 [HOME]/.rattler/credentials.json`
+    warning: the credentials file [HOME]/.rattler/credentials.json can be read by other users (mode 644); run `chmod 600 [HOME]/.rattler/credentials.json`
     ");
     // -q hides warnings.
     assert_eq!(sandbox.run(&["-q", "token", "a.example.com"]).stderr, "");

@@ -1,8 +1,10 @@
 //! End-to-end tests: the real `auth` binary in a temporary HOME, no network.
 
+mod config;
 mod errors;
 mod files;
 mod help;
 mod keyring;
 mod leaks;
+mod netrc;
 mod round_trip;

@@ -201,6 +201,15 @@ fn logout(
         }
     }
     if !any {
+        // Stored, but only in a store we do not write (.netrc): say where, not "nothing stored".
+        for key in &keys {
+            if let Some(found) = stores.chain.get(key)? {
+                anyhow::bail!(
+                    "the credentials for {key} come from {}, which auth only reads; remove them from that file",
+                    found.store.describe()
+                );
+            }
+        }
         let tried: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
         return Err(NoCredential(format!(
             "no credentials are stored under {}; `auth status` lists the stored keys",
@@ -242,6 +251,7 @@ fn status(
             .chain
             .stores()
             .iter()
+            .filter(|store| store.unavailable_reason().is_none())
             .map(|store| store.describe())
             .collect();
         writeln!(

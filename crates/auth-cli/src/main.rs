@@ -11,8 +11,12 @@ mod stores;
 
 use std::process::ExitCode;
 
+use anstyle::AnsiColor;
 use clap::Parser as _;
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::commands::NoCredential;
@@ -50,7 +54,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Warnings show by default; each `-v` adds a level, each `-q` removes one.
+/// Warnings show by default; each `-v` adds a level, each `-q` removes one. Without `-v`, log
+/// events read like the rest of the output (`warning: ...`); with it, tracing's own format.
 fn init_logging(verbose: u8, quiet: u8, color: bool) {
     let level = match (verbose, quiet) {
         (_, 1) => LevelFilter::ERROR,
@@ -60,11 +65,44 @@ fn init_logging(verbose: u8, quiet: u8, color: bool) {
         (2, _) => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .without_time()
-        .with_target(verbose >= 3)
-        .init();
+        .with_ansi(color);
+    if verbose == 0 {
+        builder.event_format(PlainEvents { color }).init();
+    } else {
+        builder.without_time().with_target(verbose >= 3).init();
+    }
+}
+
+/// `warning: message`, as `Printer` writes it.
+struct PlainEvents {
+    color: bool,
+}
+
+impl<S, N> FormatEvent<S, N> for PlainEvents
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let (label, style) = match *event.metadata().level() {
+            tracing::Level::ERROR => ("error:", AnsiColor::Red.on_default().bold()),
+            tracing::Level::WARN => ("warning:", AnsiColor::Yellow.on_default().bold()),
+            _ => ("note:", anstyle::Style::new().bold()),
+        };
+        if self.color {
+            write!(writer, "{style}{label}{style:#} ")?;
+        } else {
+            write!(writer, "{label} ")?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }

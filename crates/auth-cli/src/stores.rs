@@ -68,7 +68,7 @@ pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Sto
     match NetrcStore::open(&netrc_path) {
         Ok(netrc) => stores.push(Arc::new(netrc)),
         // A broken .netrc must not stop logins to the keyring; say why it is not used.
-        Err(err) => tracing::warn!("{err}; .netrc is not used"),
+        Err(err) => tracing::warn!("{err}"),
     }
     Ok(Stores {
         chain: StoreChain::new(stores),

@@ -152,6 +152,10 @@ impl CredentialStore for NetrcStore {
         self.path.display().to_string()
     }
 
+    fn describe(&self) -> String {
+        format!("the .netrc file {}", self.path.display())
+    }
+
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
         Ok(self.index.get(&key.canonical()).cloned())
     }
