@@ -51,6 +51,18 @@ impl KeyringStore {
         }
     }
 
+    /// A store on a `keyring-core` store the caller already has (an embedder's own, or
+    /// `keyring_core::mock` in tests); no probe.
+    pub fn with_store(store: Arc<keyring_core::CredentialStore>, options: KeyringOptions) -> Self {
+        let backend = OnceLock::new();
+        let _ = backend.set(Ok(store));
+        Self {
+            options,
+            backend,
+            index: RwLock::new(None),
+        }
+    }
+
     fn backend(&self) -> Result<Arc<keyring_core::CredentialStore>, StoreError> {
         let interactive = self.options.interactive;
         let backend = self.backend.get_or_init(|| {
@@ -288,4 +300,118 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use auth_core::{Authentication, CredentialStore as _, HostKey, Secret, UrlTarget};
+    use keyring_core::Entry;
+
+    use super::{KeyringOptions, KeyringStore};
+
+    /// What another program (pixi, `secret-tool`) would put in the keyring.
+    fn put(backend: &Arc<keyring_core::CredentialStore>, service: &str, account: &str, json: &str) {
+        Entry::new_in_store(backend, service, account)
+            .unwrap()
+            .set_password(json)
+            .unwrap();
+    }
+
+    fn find(store: &KeyringStore, url: &str) -> Option<String> {
+        let found = store.find(&UrlTarget::parse(url).unwrap()).unwrap()?;
+        Some(found.key.to_string())
+    }
+
+    #[test]
+    fn lookups_are_cached_per_process_and_follow_this_processs_writes() {
+        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        put(
+            &backend,
+            "rattler",
+            "*.prefix.dev",
+            r#"{"BearerToken":"a"}"#,
+        );
+        put(
+            &backend,
+            "rattler-other",
+            "other.example.com",
+            r#"{"BearerToken":"x"}"#,
+        );
+        let store = KeyringStore::with_store(backend.clone(), KeyringOptions::default());
+
+        assert_eq!(
+            find(&store, "https://repo.prefix.dev/x").as_deref(),
+            Some("*.prefix.dev")
+        );
+        assert_eq!(
+            find(&store, "https://other.example.com/"),
+            None,
+            "another service's entry"
+        );
+
+        // A miss is cached like a hit: what another program adds now is not read again ...
+        assert_eq!(find(&store, "https://late.example.com/"), None);
+        put(
+            &backend,
+            "rattler",
+            "late.example.com",
+            r#"{"BearerToken":"late"}"#,
+        );
+        assert_eq!(find(&store, "https://late.example.com/"), None);
+
+        // ... but this process's own writes are seen at once.
+        let key = HostKey::parse("mine.example.com").unwrap();
+        store
+            .set(&key, &Authentication::BearerToken(Secret::from("mine")))
+            .unwrap();
+        assert_eq!(
+            find(&store, "https://mine.example.com/").as_deref(),
+            Some("mine.example.com")
+        );
+        assert!(
+            store
+                .remove(&HostKey::parse("*.prefix.dev").unwrap())
+                .unwrap()
+        );
+        assert_eq!(find(&store, "https://repo.prefix.dev/x"), None);
+        assert!(
+            !store
+                .remove(&HostKey::parse("*.prefix.dev").unwrap())
+                .unwrap()
+        );
+
+        // A new process (a new store) reads everything again.
+        let fresh = KeyringStore::with_store(backend, KeyringOptions::default());
+        assert_eq!(
+            find(&fresh, "https://late.example.com/").as_deref(),
+            Some("late.example.com")
+        );
+        assert_eq!(
+            find(&fresh, "https://mine.example.com/").as_deref(),
+            Some("mine.example.com")
+        );
+        assert_eq!(find(&fresh, "https://repo.prefix.dev/x"), None);
+    }
+
+    #[test]
+    fn an_entry_that_is_not_a_credential_is_skipped_not_fatal() {
+        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        put(&backend, "rattler", "bad.example.com", "not json sekrit");
+        put(
+            &backend,
+            "rattler",
+            "good.example.com",
+            r#"{"CondaToken":"c"}"#,
+        );
+        let store = KeyringStore::with_store(backend, KeyringOptions::default());
+        let keys: Vec<String> = store
+            .list()
+            .unwrap()
+            .iter()
+            .map(|c| c.key.to_string())
+            .collect();
+        assert_eq!(keys, ["good.example.com"]);
+    }
 }
