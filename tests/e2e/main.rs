@@ -7,4 +7,5 @@ mod help;
 mod keyring;
 mod leaks;
 mod netrc;
+mod rattler;
 mod round_trip;

@@ -236,9 +236,15 @@ impl HostKey {
 
     /// Scheme, port and path; the host was matched by the caller (the index looks it up).
     pub(crate) fn matches_besides_host(&self, target: &UrlTarget<'_>) -> bool {
+        // A key without a scheme also answers `s3://` URLs: rattler's own `login s3://bucket`
+        // stores the bare key `bucket`, and its lookup tries the host first. The `.netrc` catch-all
+        // never does: S3 keys are never a default.
         let scheme_ok = match self.scheme {
             Some(scheme) => scheme == target.scheme(),
-            None => matches!(target.scheme(), Scheme::Http | Scheme::Https),
+            None => match target.scheme() {
+                Scheme::Http | Scheme::Https => true,
+                Scheme::S3 => self.host != HostSpec::Any,
+            },
         };
         let port_ok = self.port.is_none() || self.port == target.effective_port();
         let path_ok = self
@@ -548,7 +554,7 @@ mod tests {
         host/a/b         https://host/a                     false
         s3://bucket      s3://bucket/key                    true
         s3://bucket      https://bucket/key                 false
-        bucket           s3://bucket/key                    false
+        bucket           s3://bucket/key                    true
         s3://bucket/pre  s3://bucket/pre/key                true
         s3://bucket/pre  s3://bucket/prefix/key             false
         http://host      http://host/                       true
