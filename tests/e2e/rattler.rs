@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use auth_tests::{Run, Sandbox};
@@ -23,46 +22,9 @@ const SECRETS: [&str; 7] = [
 ];
 
 /// The `rattler_peer` example of this build, rebuilt once per test process so it is never stale.
-#[allow(
-    clippy::disallowed_methods,
-    reason = "the harness passes the test process's cargo on"
-)]
 fn rattler_peer() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test binary knows its path");
-        // target/<profile>/deps/<test binary> -> target/<profile>/examples/rattler_peer
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("tests run from target/<profile>/deps");
-        let bin = profile_dir
-            .join("examples")
-            .join(format!("rattler_peer{}", std::env::consts::EXE_SUFFIX));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "--package",
-            "auth-tests",
-            "--example",
-            "rattler_peer",
-        ]);
-        if profile_dir
-            .file_name()
-            .is_some_and(|name| name == "release")
-        {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(
-            status.success(),
-            "could not build the rattler peer; run `cargo build -p auth-tests --example rattler_peer` and read its errors"
-        );
-        assert!(bin.exists(), "built rattler_peer, but {} is missing", bin.display());
-        bin
-    })
+    BIN.get_or_init(|| auth_tests::build_artifact("auth-tests", "--example", "rattler_peer"))
 }
 
 /// Runs `rattler_peer ARGS` with the sandbox's HOME and session bus.

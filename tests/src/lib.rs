@@ -6,43 +6,60 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The `auth` binary of this build, rebuilt once per test process so it is never stale.
+/// `AUTH_BIN` names another one.
 ///
 /// # Panics
 /// When the binary cannot be built: the tests cannot run without it.
 #[allow(
     clippy::disallowed_methods,
-    reason = "the harness passes the test process's cargo on"
+    reason = "AUTH_BIN lets a run test another build"
 )]
 pub fn auth_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("AUTH_BIN") {
-            return PathBuf::from(bin);
-        }
-        let exe = std::env::current_exe().expect("the test binary knows its path");
-        // target/<profile>/deps/<test binary> -> target/<profile>/auth
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("tests run from target/<profile>/deps");
-        let bin = profile_dir.join(format!("auth{}", std::env::consts::EXE_SUFFIX));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--package", "auth-cli", "--bin", "auth"]);
-        if profile_dir
-            .file_name()
-            .is_some_and(|name| name == "release")
-        {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(
-            status.success(),
-            "could not build the auth binary; run `cargo build -p auth-cli` and read its errors"
-        );
-        assert!(bin.exists(), "built auth, but {} is missing", bin.display());
-        bin
+    BIN.get_or_init(|| match std::env::var_os("AUTH_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => build_artifact("auth-cli", "--bin", "auth"),
     })
+}
+
+/// A binary (`--bin`) or example (`--example`) of the workspace, built by cargo in the profile
+/// the tests run in (so it is never stale), at its place in the target directory.
+///
+/// # Panics
+/// When cargo cannot build it; the message says which command to run to see why.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the harness passes the test process's cargo on"
+)]
+pub fn build_artifact(package: &str, kind: &str, name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    // target/<profile>/deps/<test binary> -> target/<profile>/[examples/]<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    let path = match kind {
+        "--example" => profile_dir.join("examples").join(file),
+        _ => profile_dir.join(file),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "--package", package, kind, name]);
+    if profile_dir.file_name().is_some_and(|dir| dir == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(
+        status.success(),
+        "could not build {name}; run `cargo build -p {package} {kind} {name}` and read its errors"
+    );
+    assert!(
+        path.exists(),
+        "built {name}, but {} is missing",
+        path.display()
+    );
+    path
 }
 
 /// A user's machine in a temporary directory: its own HOME and nothing else from ours.
