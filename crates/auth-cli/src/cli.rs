@@ -13,7 +13,9 @@ Exit codes:
   0  Success
   1  Failure: a store could not be read or written, a file did not parse, bad input
   2  Usage error: unknown flag, missing argument, conflicting options
-  4  No credentials are stored for the host (`token`, `logout`)";
+  3  The server rejected the credentials that were sent (`fetch`)
+  4  No credentials are stored for the host (`token`, `logout`), or the server asked for
+     credentials and none are stored (`fetch`)";
 
 /// Log in to package registries; every later download is authenticated.
 #[derive(Debug, Parser)]
@@ -67,6 +69,8 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Print the secret a download from HOST would use, for scripts
     Token(TokenArgs),
+    /// Download a URL with the stored credentials, to check a login or to fetch in scripts
+    Fetch(FetchArgs),
 }
 
 /// A secret may be given as `-` to read it from standard input, so that it stays out of the
@@ -159,4 +163,28 @@ pub(crate) struct StatusArgs {
 pub(crate) struct TokenArgs {
     /// A host (prefix.dev), a URL (https://repo.prefix.dev/channel, s3://bucket/key) or a stored key (*.prefix.dev)
     pub(crate) host: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FetchArgs {
+    /// The URL to download: http://, https:// or s3://bucket/key
+    pub(crate) url: String,
+
+    /// Write to FILE instead of standard output (written whole, or not at all)
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Whether the `keyring` command supplies passwords for URLs with a username (PyPI indexes)
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub(crate) pypi_keyring_provider: Option<KeyringProviderArg>,
+
+    /// Connect to ADDR for HOST:PORT instead of resolving it, as curl's --resolve
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub(crate) resolve: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyringProviderArg {
+    Subprocess,
+    Disabled,
 }

@@ -1,4 +1,4 @@
-//! The subcommands: `login`, `logout`, `status` and `token`.
+//! The subcommands `login`, `logout`, `status` and `token` (`fetch` has its own module).
 
 use std::fmt;
 use std::io::Write as _;
@@ -35,6 +35,7 @@ pub(crate) fn run(
         Command::Logout(args) => logout(&args, global, env, printer),
         Command::Status(args) => status(&args, global, env, printer),
         Command::Token(args) => token(&args, global, env),
+        Command::Fetch(args) => crate::fetch::fetch(&args, global, env, printer),
     }
 }
 

@@ -5,9 +5,15 @@
 //! keyring-timeout-seconds = 1.0                               # how long the keyring may take
 //!
 //! [pypi-config]
-//! keyring-provider = "subprocess"                             # or "disabled"
+//! keyring-provider = "subprocess"                             # or "disabled" (the default)
+//!
+//! [s3-options.my-bucket]                                      # as in pixi's config
+//! endpoint-url = "https://minio.example.com"
+//! region = "eu-central-1"
+//! force-path-style = true
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,21 +33,26 @@ pub(crate) struct Config {
     keyring_timeout_seconds: Option<f64>,
     /// `PyPI` index settings.
     #[serde(default, rename = "pypi-config")]
-    #[allow(
-        dead_code,
-        reason = "validated now; read by the PyPI keyring provider (issue 4)"
-    )]
     pub(crate) pypi: PypiConfig,
+    /// Per-bucket S3 settings.
+    #[serde(default)]
+    pub(crate) s3_options: BTreeMap<String, S3BucketConfig>,
+}
+
+/// `[s3-options.BUCKET]`: how one bucket is reached.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct S3BucketConfig {
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) region: Option<String>,
+    #[serde(default)]
+    pub(crate) force_path_style: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub(crate) struct PypiConfig {
     /// Whether the `keyring` command supplies `PyPI` passwords.
-    #[allow(
-        dead_code,
-        reason = "validated now; read by the PyPI keyring provider (issue 4)"
-    )]
     pub(crate) keyring_provider: Option<KeyringProvider>,
 }
 

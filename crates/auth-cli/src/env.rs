@@ -1,10 +1,13 @@
 //! `Env`: everything `auth` takes from the process (variables, terminals, the clock), read once
 //! in `main` and passed down, so nothing else reads globals.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_core::Secret;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Env {
@@ -17,7 +20,20 @@ pub(crate) struct Env {
     pub(crate) stderr_is_terminal: bool,
     /// Now, in Unix seconds.
     pub(crate) now: i64,
+    /// The `AWS_*` variables `s3://` downloads read (keys among them, so each is a `Secret`).
+    pub(crate) aws: BTreeMap<&'static str, Secret>,
 }
+
+/// The `AWS_*` variables S3 downloads use, as the AWS CLI reads them.
+const AWS_VARIABLES: [&str; 7] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+];
 
 impl Env {
     #[allow(
@@ -39,6 +55,13 @@ impl Env {
                 .map_or(0, |elapsed| {
                     i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
                 }),
+            aws: AWS_VARIABLES
+                .into_iter()
+                .filter_map(|name| {
+                    let value = std::env::var(name).ok().filter(|value| !value.is_empty())?;
+                    Some((name, Secret::new(value)))
+                })
+                .collect(),
         }
     }
 }

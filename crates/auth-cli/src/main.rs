@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod env;
+mod fetch;
 mod output;
 mod secret_input;
 mod stores;
@@ -47,6 +48,8 @@ fn main() -> ExitCode {
             printer.error(&message);
             if err.downcast_ref::<NoCredential>().is_some() {
                 ExitCode::from(4)
+            } else if let Some(code) = fetch::exit_code(&err) {
+                ExitCode::from(code)
             } else {
                 ExitCode::FAILURE
             }

@@ -23,8 +23,16 @@ pub(crate) struct Stores {
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
-    let config_path = Config::path(env);
-    let config = Config::load(config_path.as_deref())?;
+    let config = Config::load(Config::path(env).as_deref())?;
+    open_with(env, auth_file, &config)
+}
+
+/// [`open`], with the config file already read.
+pub(crate) fn open_with(
+    env: &Env,
+    auth_file: Option<&PathBuf>,
+    config: &Config,
+) -> anyhow::Result<Stores> {
     // RATTLER_AUTH_FILE > --auth-file > the config's override; whichever is set is the only source.
     let chosen = if let Some(path) = &env.rattler_auth_file {
         if auth_file.is_some_and(|flag| flag != path) {

@@ -1,0 +1,511 @@
+//! A `reqwest-middleware` middleware that authenticates every request with the credential
+//! stored for its URL, follows redirects itself so no credential crosses to another origin,
+//! and turns a 401 or 403 into an error that says what to do.
+//!
+//! ```no_run
+//! # async fn example(chain: auth_core::StoreChain) -> Result<(), Box<dyn std::error::Error>> {
+//! use auth_middleware::AuthMiddleware;
+//!
+//! let middleware = AuthMiddleware::new(chain, auth_middleware::system_clock());
+//! let client = auth_middleware::client(reqwest::Client::builder(), middleware)?;
+//! let repodata = client.get("https://repo.prefix.dev/my-channel/noarch/repodata.json").send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Build the client with [`client`] (or with `redirect::Policy::none()`): the middleware follows
+//! redirects so it can ask the store for each hop's own credential; a client that follows them
+//! itself would carry the first hop's `Authorization` to wherever reqwest thinks is safe.
+
+mod apply;
+mod error;
+mod redirect;
+mod s3;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use auth_core::{Authentication, Found, HostKey, Scheme, StoreChain, UrlTarget, redact_url};
+use auth_keyring_cli::KeyringCli;
+use http::Extensions;
+use http::header::AUTHORIZATION;
+use reqwest::{Request, Response, StatusCode};
+use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
+use rustc_hash::FxHashSet;
+
+pub use crate::error::AuthError;
+pub use crate::s3::S3Options;
+
+/// Where the time comes from: SigV4 signatures and token expiry need it, and tests pin it.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// The system clock, for embedders.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place the library offers the real clock; callers may pass another"
+)]
+pub fn system_clock() -> Clock {
+    Arc::new(SystemTime::now)
+}
+
+/// Renews an OAuth access token before it expires. The OAuth layer implements it; the middleware
+/// calls it for every `OAuth` credential and sends what it returns.
+#[async_trait]
+pub trait TokenRefresher: Send + Sync + fmt::Debug {
+    /// A credential to send instead of `found`'s (refreshed and stored), or `None` to send
+    /// `found`'s as it is. An error means the session is over; the request is not sent.
+    async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, String>;
+}
+
+/// A reqwest client with this middleware and no redirect handling of its own.
+pub fn client(
+    builder: reqwest::ClientBuilder,
+    middleware: AuthMiddleware,
+) -> Result<ClientWithMiddleware, reqwest::Error> {
+    let client = builder
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    Ok(reqwest_middleware::ClientBuilder::new(client)
+        .with(middleware)
+        .build())
+}
+
+/// Authenticates requests from a [`StoreChain`]; see the crate documentation.
+pub struct AuthMiddleware {
+    chain: StoreChain,
+    clock: Clock,
+    s3: S3Options,
+    keyring: Option<Arc<KeyringCli>>,
+    refresher: Option<Arc<dyn TokenRefresher>>,
+    status_errors: bool,
+    max_redirects: usize,
+    /// Hosts already warned about a credential withheld from plain http.
+    warned: Mutex<FxHashSet<String>>,
+}
+
+impl fmt::Debug for AuthMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthMiddleware")
+            .field("chain", &self.chain)
+            .field("s3", &self.s3)
+            .field("keyring", &self.keyring)
+            .field("refresher", &self.refresher)
+            .field("status_errors", &self.status_errors)
+            .field("max_redirects", &self.max_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What was put on one request, for the error when the server refuses it.
+#[derive(Debug)]
+enum Applied {
+    /// Nothing matched.
+    Nothing,
+    /// The caller set `Authorization` itself.
+    Caller,
+    /// A stored credential.
+    Stored { key: String, store: String },
+    /// A stored credential matched, but the URL is plain http.
+    Withheld { key: String, store: String },
+    /// Keys from the `AWS_*` variables.
+    Environment,
+    /// A password from the `keyring` CLI, or from the URL itself.
+    Other { what: &'static str },
+}
+
+impl AuthMiddleware {
+    /// A middleware that looks credentials up in `chain`.
+    pub fn new(chain: StoreChain, clock: Clock) -> Self {
+        Self {
+            chain,
+            clock,
+            s3: S3Options::default(),
+            keyring: None,
+            refresher: None,
+            status_errors: true,
+            max_redirects: 10,
+            warned: Mutex::default(),
+        }
+    }
+
+    /// How `s3://` URLs are reached and signed.
+    #[must_use]
+    pub fn with_s3(mut self, s3: S3Options) -> Self {
+        self.s3 = s3;
+        self
+    }
+
+    /// Asks the `keyring` CLI for the password of a URL with a username (`https://user@host/`)
+    /// when no store has a credential for it, as uv's `--keyring-provider subprocess` does.
+    #[must_use]
+    pub fn with_keyring_provider(mut self, keyring: Arc<KeyringCli>) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// Renews OAuth tokens before they are sent.
+    #[must_use]
+    pub fn with_refresher(mut self, refresher: Arc<dyn TokenRefresher>) -> Self {
+        self.refresher = Some(refresher);
+        self
+    }
+
+    /// Whether a 401 or 403 becomes an [`AuthError`] (the default) or is returned as a response.
+    #[must_use]
+    pub fn with_status_errors(mut self, on: bool) -> Self {
+        self.status_errors = on;
+        self
+    }
+
+    /// How many redirects to follow (10 by default).
+    #[must_use]
+    pub fn with_max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Puts the credential for the request's URL on it.
+    async fn authenticate(&self, request: &mut Request) -> Result<Applied, AuthError> {
+        if request.headers().contains_key(AUTHORIZATION) {
+            return Ok(Applied::Caller);
+        }
+        let url = request.url().as_str();
+        // Not http, https or s3: nothing of ours applies.
+        let Ok(target) = UrlTarget::parse(url) else {
+            return Ok(Applied::Nothing);
+        };
+        let found = self
+            .chain
+            .find(&target)
+            .map_err(|source| AuthError::Store {
+                url: redact_url(url),
+                source,
+            })?;
+        if target.scheme() == Scheme::S3 {
+            let now = (self.clock)();
+            s3::sign_s3_url(request, &self.s3, found.as_ref(), now)?;
+            return Ok(found.map_or(Applied::Environment, |found| stored(&found)));
+        }
+        let plain_http = target.scheme() == Scheme::Http && !is_loopback(target.host());
+        let host = host_and_port(&target);
+
+        if request.url().password().is_some() {
+            // Credentials in the URL are the caller's explicit choice: they win, as in uv.
+            let url = request.url_mut();
+            let username = percent_decode(url.username());
+            let password = percent_decode(url.password().unwrap_or_default());
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            apply::basic(request, &username, &password);
+            return Ok(Applied::Other { what: "the URL" });
+        }
+
+        let Some(found) = found else {
+            return self.keyring_password(request).await;
+        };
+        if plain_http && found.credential.key.scheme() != Some(Scheme::Http) {
+            self.warn_withheld(&host, &found.credential.key);
+            let Applied::Stored { key, store } = stored(&found) else {
+                unreachable!("stored() always says Stored")
+            };
+            return Ok(Applied::Withheld { key, store });
+        }
+        // A username in the URL is for the keyring lookup; the header carries the credential.
+        let _ = request.url_mut().set_username("");
+
+        let refreshed = match (&found.credential.auth, &self.refresher) {
+            (Authentication::OAuth { .. }, Some(refresher)) => refresher
+                .fresh(&found)
+                .await
+                .map_err(|reason| AuthError::SessionExpired {
+                    host: host.clone(),
+                    reason,
+                })?,
+            _ => None,
+        };
+        let auth = refreshed.as_ref().unwrap_or(&found.credential.auth);
+        match auth {
+            Authentication::BearerToken(token) => apply::bearer(request, token.expose()),
+            Authentication::OAuth { access_token, .. } => {
+                apply::bearer(request, access_token.expose());
+            }
+            Authentication::BasicHTTP { username, password } => {
+                apply::basic(request, username, password.expose());
+            }
+            Authentication::CondaToken(token) => apply::conda_token(request, token.expose()),
+            Authentication::S3Credentials { .. } => {
+                s3::sign_http(request, &self.s3, &found, (self.clock)())?;
+            }
+            other => {
+                tracing::warn!(
+                    "the credential for {} is a {}, which this version cannot send",
+                    found.credential.key.as_str(),
+                    other.kind()
+                );
+                return Ok(Applied::Nothing);
+            }
+        }
+        tracing::info!(
+            key = found.credential.key.as_str(),
+            store = %found.store.describe(),
+            kind = auth.kind(),
+            "authenticated the request to {host}"
+        );
+        Ok(stored(&found))
+    }
+
+    /// The `keyring` CLI's password for a URL with a username and no stored credential.
+    async fn keyring_password(&self, request: &mut Request) -> Result<Applied, AuthError> {
+        let (Some(keyring), username) = (&self.keyring, request.url().username()) else {
+            return Ok(Applied::Nothing);
+        };
+        if username.is_empty() {
+            return Ok(Applied::Nothing);
+        }
+        let username = percent_decode(username);
+        let mut index = request.url().clone();
+        let _ = index.set_username("");
+        let keyring = Arc::clone(keyring);
+        let (lookup_url, lookup_user) = (index.clone(), username.clone());
+        let password =
+            tokio::task::spawn_blocking(move || keyring.password(&lookup_url, &lookup_user))
+                .await
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+                .map_err(|source| AuthError::Keyring {
+                    url: redact_url(index.as_str()),
+                    source,
+                })?;
+        let Some(password) = password else {
+            tracing::debug!("the keyring CLI has no password for {username} at this index");
+            return Ok(Applied::Nothing);
+        };
+        *request.url_mut() = index;
+        apply::basic(request, &username, password.expose());
+        tracing::info!("authenticated the request with a password from the keyring CLI");
+        Ok(Applied::Other {
+            what: "the keyring CLI",
+        })
+    }
+
+    fn warn_withheld(&self, host: &str, key: &HostKey) {
+        let first = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(host.to_owned());
+        if first {
+            tracing::warn!(
+                "not sending the credential for {} to {host} over plain http; use https, or log \
+                 in to `http://{host}` to allow it",
+                key.as_str()
+            );
+        }
+    }
+
+    /// The error for a 401 or 403, or `None` to hand the response back.
+    fn status_error(&self, response: &Response, applied: Applied) -> Option<AuthError> {
+        let status = response.status();
+        if !self.status_errors
+            || !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        {
+            return None;
+        }
+        let url = response.url();
+        let host = match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return None,
+        };
+        let status = status.as_u16();
+        Some(match applied {
+            Applied::Caller => return None,
+            Applied::Nothing => AuthError::NotLoggedIn {
+                login: host.clone(),
+                host,
+                status,
+            },
+            Applied::Stored { key, store } => AuthError::Rejected {
+                login: login_target(&key, &host),
+                host,
+                key,
+                store,
+                status,
+            },
+            Applied::Withheld { key, store } => AuthError::Withheld {
+                url: redact_url(url.as_str()),
+                host,
+                key,
+                store,
+                status,
+            },
+            Applied::Environment => AuthError::Rejected {
+                login: host.clone(),
+                host,
+                key: "AWS_ACCESS_KEY_ID".to_owned(),
+                store: "the environment".to_owned(),
+                status,
+            },
+            Applied::Other { what } => AuthError::Rejected {
+                login: host.clone(),
+                host,
+                key: "the index".to_owned(),
+                store: what.to_owned(),
+                status,
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl Middleware for AuthMiddleware {
+    async fn handle(
+        &self,
+        request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let first_url = redact_url(request.url().as_str());
+        let mut pending = request;
+        let mut hops = 0;
+        loop {
+            // Keep the request as the caller made it for the next hop, if one may come.
+            let previous = (hops < self.max_redirects)
+                .then(|| pending.try_clone())
+                .flatten();
+            let mut attempt = pending;
+            let applied = self
+                .authenticate(&mut attempt)
+                .await
+                .map_err(reqwest_middleware::Error::middleware)?;
+            let sent = attempt.url().clone();
+            let response = match next.clone().run(attempt, extensions).await {
+                Ok(response) => response,
+                Err(reqwest_middleware::Error::Reqwest(err)) => {
+                    return Err(reqwest_middleware::Error::middleware(AuthError::Send {
+                        url: redact_url(sent.as_str()),
+                        source: err.without_url(),
+                    }));
+                }
+                Err(err) => return Err(err),
+            };
+            let status = response.status();
+            if redirect::is_redirect(status) {
+                let Some(location) = redirect::location(&response) else {
+                    return Ok(response);
+                };
+                let Ok(location) = location else {
+                    return Err(reqwest_middleware::Error::middleware(
+                        AuthError::BadRedirect {
+                            url: redact_url(sent.as_str()),
+                        },
+                    ));
+                };
+                if hops >= self.max_redirects {
+                    return Err(reqwest_middleware::Error::middleware(
+                        AuthError::TooManyRedirects {
+                            url: first_url,
+                            max: self.max_redirects,
+                        },
+                    ));
+                }
+                let Some(next_request) = previous
+                    .as_ref()
+                    .and_then(|previous| redirect::follow(previous, status, &sent, location))
+                else {
+                    // A streamed body cannot be sent again: hand the redirect back.
+                    return Ok(response);
+                };
+                tracing::debug!(
+                    "{status}: following the redirect from {} to {}",
+                    redact_url(sent.as_str()),
+                    redact_url(next_request.url().as_str())
+                );
+                pending = next_request;
+                hops += 1;
+                continue;
+            }
+            return match self.status_error(&response, applied) {
+                Some(err) => Err(reqwest_middleware::Error::middleware(err)),
+                None => Ok(response),
+            };
+        }
+    }
+}
+
+fn stored(found: &Found) -> Applied {
+    Applied::Stored {
+        key: found.credential.key.as_str().to_owned(),
+        store: found.store.describe(),
+    }
+}
+
+/// What to pass to `auth login` after a rejection: the key for a bucket, else the host.
+fn login_target(key: &str, host: &str) -> String {
+    if key.starts_with("s3://") {
+        key.to_owned()
+    } else {
+        host.to_owned()
+    }
+}
+
+/// `host` or `host:port`, as it appears in the URL.
+fn host_and_port(target: &UrlTarget<'_>) -> String {
+    match target.port() {
+        Some(port) => format!("{}:{port}", target.host()),
+        None => target.host().to_owned(),
+    }
+}
+
+/// Loopback hosts, where plain http cannot be read on the way: `localhost`, 127.0.0.0/8, `::1`.
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|host| host.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "a.localhost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "localhost.evil.test",
+            "10.0.0.1",
+            "[::2]",
+            "prefix.dev",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn userinfo_is_percent_decoded() {
+        assert_eq!(percent_decode("p%3Aw%40d+x"), "p:w@d+x");
+        assert_eq!(percent_decode("zo%C3%AB"), "zoë");
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests of the middleware against real servers.
