@@ -7,5 +7,6 @@ mod help;
 mod keyring;
 mod leaks;
 mod netrc;
+mod peers;
 mod rattler;
 mod round_trip;

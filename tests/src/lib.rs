@@ -1,6 +1,9 @@
 //! The harness of the end-to-end tests: a temporary HOME, a clean environment, and the `auth`
 //! binary run as a user would run it.
 
+pub mod peers;
+
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -72,6 +75,10 @@ pub struct Sandbox {
     dir: tempfile::TempDir,
     bus: Option<SecretService>,
     bus_address: String,
+    /// Directories before our PATH in `auth`'s PATH ([`Sandbox::prepend_path`]).
+    path_prefix: Vec<PathBuf>,
+    /// Variables set in `auth`'s environment after the others ([`Sandbox::env`]).
+    extra_env: Vec<(OsString, OsString)>,
 }
 
 /// What one run of `auth` did.
@@ -113,6 +120,8 @@ impl Sandbox {
             dir,
             bus: None,
             bus_address,
+            path_prefix: Vec::new(),
+            extra_env: Vec::new(),
         }
     }
 
@@ -132,6 +141,20 @@ impl Sandbox {
     /// Points the sandbox's D-Bus session bus address elsewhere (a bus that never answers).
     pub fn set_bus_address(&mut self, address: String) {
         self.bus_address = address;
+    }
+
+    /// Sets a variable in the environment of every later `auth` run ([`Sandbox::command`]),
+    /// after HOME, PATH and the others, so it may replace them.
+    pub fn env(&mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> &mut Self {
+        self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Puts a directory before our PATH in every later `auth` run (for a peer's CLI such as
+    /// `keyring`). Directories added later come first.
+    pub fn prepend_path(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.path_prefix.insert(0, dir.into());
+        self
     }
 
     /// Runs a tool of the system (`secret-tool`, `dbus-send`) with this sandbox's HOME and bus.
@@ -160,7 +183,8 @@ impl Sandbox {
         self.home().join(".rattler").join("credentials.json")
     }
 
-    /// `auth ARGS` with a clean environment: only PATH, HOME and a fixed terminal width.
+    /// `auth ARGS` with a clean environment: only PATH, HOME and a fixed terminal width, then
+    /// what [`Sandbox::prepend_path`] and [`Sandbox::env`] added.
     #[allow(
         clippy::disallowed_methods,
         reason = "the child needs our PATH and nothing else"
@@ -176,8 +200,25 @@ impl Sandbox {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(path) = std::env::var_os("PATH") {
-            command.env("PATH", path);
+        let inherited = std::env::var_os("PATH");
+        if self.path_prefix.is_empty() {
+            if let Some(path) = inherited {
+                command.env("PATH", path);
+            }
+        } else {
+            let inherited = inherited.unwrap_or_default();
+            let dirs = self
+                .path_prefix
+                .iter()
+                .cloned()
+                .chain(std::env::split_paths(&inherited));
+            command.env(
+                "PATH",
+                std::env::join_paths(dirs).expect("PATH entries without `:`"),
+            );
+        }
+        for (key, value) in &self.extra_env {
+            command.env(key, value);
         }
         command
     }

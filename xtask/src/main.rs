@@ -12,9 +12,10 @@ mod codegen;
 mod demo;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use crate::cmd::cargo;
 
@@ -160,16 +161,36 @@ const PEER_PACKAGES: &[(&str, &str)] = &[
     ("dbus", "dbus-run-session"),
     ("dbus-x11", "dbus-launch"),
     ("libsecret-tools", "secret-tool"),
+    // HTTP servers that demand credentials (`peers::Nginx`), their password files, and the
+    // self-signed certificate of their TLS servers.
+    ("nginx", "nginx"),
+    ("apache2-utils", "htpasswd"),
+    ("openssl", "openssl"),
+    // The venv of the Python `keyring` CLI (`peers::PyKeyring`); Debian's python3 needs
+    // python3-venv for `python3 -m venv`.
+    ("python3", "python3"),
 ];
+
+/// The Python packages of the `keyring` CLI peer, installed into `<target>/peers/pyvenv`.
+const PEER_PYTHON_PACKAGES: &[&str] = &["keyring", "keyrings.alt"];
 
 /// Installs the real components the tests talk to, each only when missing, so a second run is
 /// quick. As root it installs them; otherwise it fails and prints the command to run.
 fn install_peers() -> Result<()> {
-    let missing: Vec<&str> = PEER_PACKAGES
+    install_debian_packages()?;
+    install_python_keyring()
+}
+
+/// The Debian packages of [`PEER_PACKAGES`] whose command is missing.
+fn install_debian_packages() -> Result<()> {
+    let mut missing: Vec<&str> = PEER_PACKAGES
         .iter()
         .filter(|(_, command)| !on_path(command))
         .map(|(package, _)| *package)
         .collect();
+    if missing.contains(&"python3") {
+        missing.push("python3-venv");
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -197,14 +218,53 @@ fn install_peers() -> Result<()> {
     )
 }
 
-/// Whether a command is on PATH.
+/// The Python `keyring` CLI with the `keyrings.alt` backends in a venv of the build tree, where
+/// `peers::PyKeyring` looks for it. Skipped when the venv's `keyring` exists.
+fn install_python_keyring() -> Result<()> {
+    let venv = target_dir().join("peers").join("pyvenv");
+    if venv.join("bin").join("keyring").is_file() {
+        return Ok(());
+    }
+    cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).context(
+        "could not make the venv of the Python `keyring` CLI; on Debian install python3-venv",
+    )?;
+    // The machine's PIP_FIND_LINKS and PIP_CERT are not the project's: the install must work
+    // the same without them.
+    cmd::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--disable-pip-version-check", "-q"])
+            .args(PEER_PYTHON_PACKAGES)
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_CERT"),
+    )
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the current directory,
+/// as cargo reads it), else `<workspace>/target`.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "xtask follows the developer's CARGO_TARGET_DIR, as cargo does"
+)]
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => std::env::current_dir()
+            .unwrap_or_else(|_| cmd::root().to_owned())
+            .join(dir),
+        None => cmd::root().join("target"),
+    }
+}
+
+/// Whether a command is on PATH, or in the system directories (`/usr/sbin`, `/sbin`) that a
+/// user's PATH may lack but where Debian puts daemons such as nginx.
 #[allow(
     clippy::disallowed_methods,
     reason = "xtask looks up tools on the developer's PATH"
 )]
 fn on_path(command: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(command).is_file()))
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .any(|dir| dir.join(command).is_file())
 }
 
 /// Everything CI checks: `lint`, then `test` (`.ci/run` calls the two in that order).

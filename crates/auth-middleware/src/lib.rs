@@ -105,10 +105,10 @@ enum Applied {
     Nothing,
     /// The caller set `Authorization` itself.
     Caller,
-    /// A stored credential.
-    Stored { key: String, store: String },
+    /// A stored credential (kept as found: naming it costs allocations, paid only on error).
+    Stored(Found),
     /// A stored credential matched, but the URL is plain http.
-    Withheld { key: String, store: String },
+    Withheld(Found),
     /// Keys from the `AWS_*` variables.
     Environment,
     /// A password from the `keyring` CLI, or from the URL itself.
@@ -186,7 +186,7 @@ impl AuthMiddleware {
         if target.scheme() == Scheme::S3 {
             let now = (self.clock)();
             s3::sign_s3_url(request, &self.s3, found.as_ref(), now)?;
-            return Ok(found.map_or(Applied::Environment, |found| stored(&found)));
+            return Ok(found.map_or(Applied::Environment, Applied::Stored));
         }
         let plain_http = target.scheme() == Scheme::Http && !is_loopback(target.host());
         let host = host_and_port(&target);
@@ -207,10 +207,7 @@ impl AuthMiddleware {
         };
         if plain_http && found.credential.key.scheme() != Some(Scheme::Http) {
             self.warn_withheld(&host, &found.credential.key);
-            let Applied::Stored { key, store } = stored(&found) else {
-                unreachable!("stored() always says Stored")
-            };
-            return Ok(Applied::Withheld { key, store });
+            return Ok(Applied::Withheld(found));
         }
         // A username in the URL is for the keyring lookup; the header carries the credential.
         let _ = request.url_mut().set_username("");
@@ -253,7 +250,7 @@ impl AuthMiddleware {
             kind = auth.kind(),
             "authenticated the request to {host}"
         );
-        Ok(stored(&found))
+        Ok(Applied::Stored(found))
     }
 
     /// The `keyring` CLI's password for a URL with a username and no stored credential.
@@ -326,18 +323,18 @@ impl AuthMiddleware {
                 host,
                 status,
             },
-            Applied::Stored { key, store } => AuthError::Rejected {
-                login: login_target(&key, &host),
+            Applied::Stored(found) => AuthError::Rejected {
+                login: login_target(found.credential.key.as_str(), &host),
                 host,
-                key,
-                store,
+                key: found.credential.key.as_str().to_owned(),
+                store: found.store.describe(),
                 status,
             },
-            Applied::Withheld { key, store } => AuthError::Withheld {
+            Applied::Withheld(found) => AuthError::Withheld {
                 url: redact_url(url.as_str()),
                 host,
-                key,
-                store,
+                key: found.credential.key.as_str().to_owned(),
+                store: found.store.describe(),
                 status,
             },
             Applied::Environment => AuthError::Rejected {
@@ -366,7 +363,8 @@ impl Middleware for AuthMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let first_url = redact_url(request.url().as_str());
+        // The first URL, for the too-many-redirects error; named only when a redirect comes.
+        let mut first_url: Option<String> = None;
         let mut pending = request;
         let mut hops = 0;
         loop {
@@ -402,10 +400,11 @@ impl Middleware for AuthMiddleware {
                         },
                     ));
                 };
+                first_url.get_or_insert_with(|| redact_url(sent.as_str()));
                 if hops >= self.max_redirects {
                     return Err(reqwest_middleware::Error::middleware(
                         AuthError::TooManyRedirects {
-                            url: first_url,
+                            url: first_url.unwrap_or_default(),
                             max: self.max_redirects,
                         },
                     ));
@@ -431,13 +430,6 @@ impl Middleware for AuthMiddleware {
                 None => Ok(response),
             };
         }
-    }
-}
-
-fn stored(found: &Found) -> Applied {
-    Applied::Stored {
-        key: found.credential.key.as_str().to_owned(),
-        store: found.store.describe(),
     }
 }
 
