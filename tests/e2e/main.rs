@@ -2,6 +2,7 @@
 
 mod config;
 mod errors;
+mod fetch;
 mod files;
 mod help;
 mod keyring;

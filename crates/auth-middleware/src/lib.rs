@@ -168,8 +168,16 @@ impl AuthMiddleware {
 
     /// Puts the credential for the request's URL on it.
     async fn authenticate(&self, request: &mut Request) -> Result<Applied, AuthError> {
-        if request.headers().contains_key(AUTHORIZATION) {
-            return Ok(Applied::Caller);
+        // reqwest moves a URL's user info into a Basic header when it builds the request.
+        // A user name with no password (`https://alice@host/simple/`) says whose credential to
+        // look up; anything else in the header is the caller's own credential.
+        let mut username = None;
+        if let Some(value) = request.headers().get(AUTHORIZATION) {
+            let Some(user) = username_only(value) else {
+                return Ok(Applied::Caller);
+            };
+            username = Some(user);
+            request.headers_mut().remove(AUTHORIZATION);
         }
         let url = request.url().as_str();
         // Not http, https or s3: nothing of ours applies.
@@ -203,7 +211,11 @@ impl AuthMiddleware {
         }
 
         let Some(found) = found else {
-            return self.keyring_password(request).await;
+            let username = match username {
+                Some(username) => username,
+                None => percent_decode(request.url().username()),
+            };
+            return self.keyring_password(request, username).await;
         };
         if plain_http && found.credential.key.scheme() != Some(Scheme::Http) {
             self.warn_withheld(&host, &found.credential.key);
@@ -254,14 +266,17 @@ impl AuthMiddleware {
     }
 
     /// The `keyring` CLI's password for a URL with a username and no stored credential.
-    async fn keyring_password(&self, request: &mut Request) -> Result<Applied, AuthError> {
-        let (Some(keyring), username) = (&self.keyring, request.url().username()) else {
+    async fn keyring_password(
+        &self,
+        request: &mut Request,
+        username: String,
+    ) -> Result<Applied, AuthError> {
+        let Some(keyring) = &self.keyring else {
             return Ok(Applied::Nothing);
         };
         if username.is_empty() {
             return Ok(Applied::Nothing);
         }
-        let username = percent_decode(username);
         let mut index = request.url().clone();
         let _ = index.set_username("");
         let keyring = Arc::clone(keyring);
@@ -462,6 +477,21 @@ fn is_loopback(host: &str) -> bool {
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The user name of a `Basic` header whose password is empty, as reqwest makes from
+/// `https://alice@host/`.
+fn username_only(value: &http::HeaderValue) -> Option<String> {
+    use base64::Engine as _;
+    let encoded = value.to_str().ok()?.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    match decoded.split_once(':') {
+        Some((user, "")) if !user.is_empty() => Some(user.to_owned()),
+        _ => None,
+    }
+}
+
 fn percent_decode(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
         .next()
@@ -493,6 +523,22 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn a_basic_header_without_a_password_names_a_user() {
+        use base64::Engine as _;
+        let header = |pair: &str| {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            http::HeaderValue::from_str(&format!("Basic {encoded}")).unwrap()
+        };
+        assert_eq!(username_only(&header("alice:")).as_deref(), Some("alice"));
+        assert_eq!(username_only(&header("alice:pw")), None);
+        assert_eq!(username_only(&header(":")), None);
+        assert_eq!(
+            username_only(&http::HeaderValue::from_static("Bearer x")),
+            None
+        );
     }
 
     #[test]

@@ -455,7 +455,7 @@ fn make_certificates(dir: &Path) -> PathBuf {
         "basicConstraints = critical, CA:FALSE\n\
          keyUsage = critical, digitalSignature, keyEncipherment\n\
          extendedKeyUsage = serverAuth\n\
-         subjectAltName = DNS:localhost, IP:127.0.0.1\n",
+         subjectAltName = DNS:localhost, DNS:registry.test, IP:127.0.0.1\n",
     )
     .expect("the certificate's extensions are written");
     let key = ["-newkey", "rsa:2048", "-nodes"];
