@@ -10,4 +10,5 @@ mod leaks;
 mod netrc;
 mod peers;
 mod rattler;
+mod redirects;
 mod round_trip;
