@@ -61,8 +61,6 @@ pub(crate) fn fetch(
         middleware = middleware.with_keyring_provider(Arc::new(KeyringCli::new()));
     }
 
-    // reqwest is built without a default crypto provider, so that only ring is compiled in.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(30));

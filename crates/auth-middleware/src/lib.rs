@@ -60,10 +60,17 @@ pub trait TokenRefresher: Send + Sync + fmt::Debug {
 }
 
 /// A reqwest client with this middleware and no redirect handling of its own.
+///
+/// reqwest is built here without a default TLS crypto provider (so only `ring` is compiled in);
+/// if the process has installed none, this installs `ring`'s.
 pub fn client(
     builder: reqwest::ClientBuilder,
     middleware: AuthMiddleware,
 ) -> Result<ClientWithMiddleware, reqwest::Error> {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err only when another thread installed one first, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     let client = builder
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

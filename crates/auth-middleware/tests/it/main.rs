@@ -1,1 +1,236 @@
-//! Integration tests of the middleware against real servers.
+//! The middleware as a library, against real servers: S3 GET and PUT signed for s3s-fs, a
+//! caller's own `Authorization`, a 307 that repeats the request, and status errors turned off.
+
+use std::sync::Arc;
+
+use auth_core::{Authentication, CredentialStore, HostKey, MemoryStore, Secret, StoreChain};
+use auth_middleware::{AuthError, AuthMiddleware, S3Options};
+use auth_s3::S3Settings;
+use auth_tests::peers::{Nginx, S3};
+use reqwest_middleware::ClientWithMiddleware;
+
+const ACCESS_KEY: &str = "AKIDMIDDLEWARE";
+const SECRET_KEY: &str = "middleware-s3-secret-14";
+const TOKEN: &str = "tk-middleware-15";
+
+fn chain(entries: &[(&str, Authentication)]) -> StoreChain {
+    let store = MemoryStore::new();
+    for (key, auth) in entries {
+        store.set(&HostKey::parse(key).unwrap(), auth).unwrap();
+    }
+    StoreChain::new(vec![Arc::new(store)])
+}
+
+fn client(middleware: AuthMiddleware) -> ClientWithMiddleware {
+    auth_middleware::client(reqwest::Client::builder(), middleware).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn s3_keys(secret: &str) -> Authentication {
+    Authentication::S3Credentials {
+        access_key_id: ACCESS_KEY.to_owned(),
+        secret_access_key: Secret::new(secret.to_owned()),
+        session_token: None,
+    }
+}
+
+fn s3_options(s3: &S3) -> S3Options {
+    S3Options {
+        default: S3Settings {
+            region: Some("eu-west-1".to_owned()),
+            endpoint: Some(s3.endpoint().parse().unwrap()),
+            force_path_style: true,
+        },
+        ..S3Options::default()
+    }
+}
+
+/// The `AuthError` inside a middleware error.
+fn auth_error(err: &reqwest_middleware::Error) -> &AuthError {
+    match err {
+        reqwest_middleware::Error::Middleware(err) => err.downcast_ref().expect("an AuthError"),
+        reqwest_middleware::Error::Reqwest(err) => panic!("a transport error: {err}"),
+    }
+}
+
+#[test]
+fn s3_get_and_put_are_signed_with_the_stored_keys() {
+    let s3 = S3::start(ACCESS_KEY, SECRET_KEY);
+    s3.create_bucket("channel");
+    s3.put_file("channel", "noarch/repodata.json", b"{}");
+    let middleware = AuthMiddleware::new(
+        chain(&[("s3://channel", s3_keys(SECRET_KEY))]),
+        auth_middleware::system_clock(),
+    )
+    .with_s3(s3_options(&s3));
+    let client = client(middleware);
+    let rt = runtime();
+
+    let got = rt.block_on(async {
+        let response = client
+            .get("s3://channel/noarch/repodata.json")
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.bytes().await.unwrap().to_vec(),
+        )
+    });
+    assert_eq!(got, (200, b"{}".to_vec()));
+
+    let body = b"a new package, with a signed payload".to_vec();
+    let status = rt.block_on(async {
+        client
+            .put("s3://channel/noarch/new-1.0.conda")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 200);
+    assert_eq!(s3.read_file("channel", "noarch/new-1.0.conda"), Some(body));
+}
+
+#[test]
+fn a_wrong_s3_secret_is_rejected_and_names_the_key() {
+    let s3 = S3::start(ACCESS_KEY, SECRET_KEY);
+    s3.create_bucket("channel");
+    s3.put_file("channel", "a.txt", b"a");
+    let middleware = AuthMiddleware::new(
+        chain(&[("s3://channel", s3_keys("not-the-secret"))]),
+        auth_middleware::system_clock(),
+    )
+    .with_s3(s3_options(&s3));
+    let err = runtime()
+        .block_on(client(middleware).get("s3://channel/a.txt").send())
+        .unwrap_err();
+    let message = auth_error(&err).to_string();
+    assert!(
+        matches!(auth_error(&err), AuthError::Rejected { status: 403, .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains("s3://channel from the memory"),
+        "{message}"
+    );
+    assert!(!message.contains("not-the-secret"), "{message}");
+}
+
+#[test]
+fn a_callers_own_authorization_is_left_alone() {
+    let mut builder = Nginx::builder();
+    let server = builder.recorder(&[]);
+    let nginx = builder.start();
+    let middleware = AuthMiddleware::new(
+        chain(&[(
+            "127.0.0.1",
+            Authentication::BearerToken(Secret::new(TOKEN.into())),
+        )]),
+        auth_middleware::system_clock(),
+    );
+    let status = runtime().block_on(async {
+        client(middleware)
+            .get(nginx.url(server, "/own"))
+            .header("Authorization", "Bearer the-callers-own")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    let log = nginx.recorded(server);
+    assert!(log.contains("Bearer the-callers-own"), "{log}");
+    assert!(!log.contains(TOKEN), "{log}");
+}
+
+#[test]
+fn a_307_repeats_the_method_and_the_stored_credential_goes_to_each_same_origin_hop() {
+    let mut builder = Nginx::builder();
+    let server = builder.server(
+        "location = /old { return 307 /new; }\n\
+         location / { return 200 \"recorded $request_method $request_uri\\n\"; }",
+    );
+    builder.record(server);
+    let nginx = builder.start();
+    let middleware = AuthMiddleware::new(
+        chain(&[(
+            "127.0.0.1",
+            Authentication::BearerToken(Secret::new(TOKEN.into())),
+        )]),
+        auth_middleware::system_clock(),
+    );
+    let text = runtime().block_on(async {
+        client(middleware)
+            .post(nginx.url(server, "/old"))
+            .body("payload")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert_eq!(text, "recorded POST /new\n");
+    let log = nginx.recorded(server);
+    for path in ["/old", "/new"] {
+        assert!(
+            log.lines()
+                .any(|line| line.contains(path) && line.contains(&format!("Bearer {TOKEN}"))),
+            "{path}: {log}"
+        );
+    }
+}
+
+#[test]
+fn with_status_errors_off_a_401_is_a_response() {
+    let mut builder = Nginx::builder();
+    let root = auth_tests::peers::write_files(&builder.dir().join("www"), &[("f", b"f")]);
+    let server = builder.bearer("the-real-token", &root);
+    let nginx = builder.start();
+    let rt = runtime();
+
+    let strict = AuthMiddleware::new(chain(&[]), auth_middleware::system_clock());
+    let err = rt
+        .block_on(client(strict).get(nginx.url(server, "/f")).send())
+        .unwrap_err();
+    assert!(
+        matches!(auth_error(&err), AuthError::NotLoggedIn { status: 401, .. }),
+        "{err}"
+    );
+
+    let lenient =
+        AuthMiddleware::new(chain(&[]), auth_middleware::system_clock()).with_status_errors(false);
+    let response = rt
+        .block_on(client(lenient).get(nginx.url(server, "/f")).send())
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[test]
+fn the_middlewares_debug_shows_no_secret() {
+    let middleware = AuthMiddleware::new(
+        chain(&[
+            (
+                "prefix.dev",
+                Authentication::BearerToken(Secret::new(TOKEN.into())),
+            ),
+            ("s3://channel", s3_keys(SECRET_KEY)),
+        ]),
+        auth_middleware::system_clock(),
+    );
+    let debug = format!("{middleware:?}");
+    assert!(debug.contains("AuthMiddleware"), "{debug}");
+    assert!(
+        !debug.contains(TOKEN) && !debug.contains(SECRET_KEY),
+        "{debug}"
+    );
+}
