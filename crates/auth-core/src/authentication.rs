@@ -55,6 +55,13 @@ pub enum Authentication {
         revocation_endpoint: Option<String>,
         /// The OAuth client the tokens were issued to.
         client_id: String,
+        /// The issuer the login discovered, for `status` and a later discovery. Ours; rattler
+        /// ignores it, and it is not written when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issuer: Option<String>,
+        /// The secret of a confidential client, needed to refresh. Ours, like `issuer`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_secret: Option<Secret>,
     },
 }
 
@@ -106,8 +113,12 @@ impl Authentication {
             Self::OAuth {
                 access_token,
                 refresh_token,
+                client_secret,
                 ..
-            } => std::iter::once(access_token).chain(refresh_token).collect(),
+            } => std::iter::once(access_token)
+                .chain(refresh_token)
+                .chain(client_secret)
+                .collect(),
         }
     }
 
