@@ -71,6 +71,13 @@ pub trait CredentialStore: Send + Sync + fmt::Debug {
     /// The entry stored under exactly this key string.
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError>;
 
+    /// The entry under exactly this key as the backend holds it now, past any cache: what
+    /// another process wrote since this one read it (a refreshed OAuth token, say). The default
+    /// is [`CredentialStore::get`], right for stores without a cache.
+    fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        self.get(key)
+    }
+
     /// The most specific entry whose key matches the URL.
     fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError>;
 

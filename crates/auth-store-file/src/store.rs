@@ -308,6 +308,12 @@ impl CredentialStore for FileStore {
             .and_then(|at| state.credential(at).cloned()))
     }
 
+    fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        self.reload()
+            .map_err(|err| StoreError::Backend(Box::new(err)))?;
+        self.get(key)
+    }
+
     fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
         // The hot path: hold the read lock rather than clone the state's `Arc`.
         let state = self

@@ -204,6 +204,44 @@ impl CredentialStore for KeyringStore {
         self.with_index(|index| index.get(key).cloned())
     }
 
+    /// Reads this one entry from the keyring again and updates the cache with it.
+    fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        let store = self.backend()?;
+        let entry = self.entry(&store, key)?;
+        let secret = self.call(move || match entry.get_password() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(err) => Err(err),
+        })?;
+        let credential = match secret {
+            None => None,
+            Some(json) => match serde_json::from_str::<Authentication>(&json) {
+                Ok(auth) => Some(Arc::new(Credential {
+                    key: key.clone(),
+                    auth,
+                })),
+                Err(_) => {
+                    tracing::warn!(
+                        key = key.as_str(),
+                        "the keyring entry is not a credential this version understands"
+                    );
+                    None
+                }
+            },
+        };
+        if let Some(index) = write(&self.index).as_mut() {
+            match &credential {
+                Some(credential) => {
+                    index.insert(key.clone(), Arc::clone(credential));
+                }
+                None => {
+                    index.remove(key);
+                }
+            }
+        }
+        Ok(credential)
+    }
+
     fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
         self.with_index(|index| {
             index
@@ -322,6 +360,46 @@ mod tests {
     fn find(store: &KeyringStore, url: &str) -> Option<String> {
         let found = store.find(&UrlTarget::parse(url).unwrap()).unwrap()?;
         Some(found.key.to_string())
+    }
+
+    #[test]
+    fn a_fresh_read_sees_another_processs_write_and_updates_the_cache() {
+        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        put(
+            &backend,
+            "rattler",
+            "*.prefix.dev",
+            r#"{"BearerToken":"old"}"#,
+        );
+        let store = KeyringStore::with_store(backend.clone(), KeyringOptions::default());
+        let key = HostKey::parse("*.prefix.dev").unwrap();
+        let token = |credential: Option<Arc<auth_core::Credential>>| {
+            credential.map(|c| c.auth.primary_secret().expose().clone())
+        };
+        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("old"));
+
+        // Another process refreshes the token: the cache still has the old one ...
+        put(
+            &backend,
+            "rattler",
+            "*.prefix.dev",
+            r#"{"BearerToken":"new"}"#,
+        );
+        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("old"));
+        // ... a fresh read has the new one, and so has the cache from then on.
+        assert_eq!(
+            token(store.get_fresh(&key).unwrap()).as_deref(),
+            Some("new")
+        );
+        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("new"));
+
+        // Another process logs out.
+        Entry::new_in_store(&backend, "rattler", "*.prefix.dev")
+            .unwrap()
+            .delete_credential()
+            .unwrap();
+        assert_eq!(token(store.get_fresh(&key).unwrap()), None);
+        assert_eq!(token(store.get(&key).unwrap()), None);
     }
 
     #[test]

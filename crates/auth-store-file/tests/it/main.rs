@@ -249,3 +249,30 @@ fn a_missing_file_is_empty_and_reload_sees_other_writers() {
         r#"example.com {"BearerToken":"t"}"#
     );
 }
+
+#[test]
+fn a_fresh_read_sees_another_processs_write() {
+    let (_dir, path) = temp_file(Some(r#"{"*.prefix.dev": {"BearerToken": "old"}}"#));
+    let store = FileStore::open(&path).unwrap();
+    let other = FileStore::open(&path).unwrap();
+    let key = key("*.prefix.dev");
+    let token = |store: &FileStore, fresh: bool| {
+        let found = if fresh {
+            store.get_fresh(&key)
+        } else {
+            store.get(&key)
+        };
+        found
+            .unwrap()
+            .map(|credential| credential.auth.primary_secret().expose().clone())
+    };
+    assert_eq!(token(&store, false).as_deref(), Some("old"));
+    other.set(&key, &bearer("new")).unwrap();
+    assert_eq!(
+        token(&store, false).as_deref(),
+        Some("old"),
+        "cached until asked"
+    );
+    assert_eq!(token(&store, true).as_deref(), Some("new"));
+    assert_eq!(token(&store, false).as_deref(), Some("new"));
+}
