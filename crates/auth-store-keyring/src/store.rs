@@ -213,22 +213,20 @@ impl CredentialStore for KeyringStore {
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(err) => Err(err),
         })?;
-        let credential = match secret {
-            None => None,
-            Some(json) => match serde_json::from_str::<Authentication>(&json) {
-                Ok(auth) => Some(Arc::new(Credential {
+        let credential = secret.and_then(|json| {
+            if let Ok(auth) = serde_json::from_str::<Authentication>(&json) {
+                Some(Arc::new(Credential {
                     key: key.clone(),
                     auth,
-                })),
-                Err(_) => {
-                    tracing::warn!(
-                        key = key.as_str(),
-                        "the keyring entry is not a credential this version understands"
-                    );
-                    None
-                }
-            },
-        };
+                }))
+            } else {
+                tracing::warn!(
+                    key = key.as_str(),
+                    "the keyring entry is not a credential this version understands"
+                );
+                None
+            }
+        });
         if let Some(index) = write(&self.index).as_mut() {
             match &credential {
                 Some(credential) => {
