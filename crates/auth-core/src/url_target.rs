@@ -218,6 +218,20 @@ impl<'a> UrlTarget<'a> {
 
     fn parse_slow(url: &str) -> Result<Self, UrlTargetError> {
         let parsed = url::Url::parse(url).map_err(|_| UrlTargetError::NotAbsolute)?;
+        let target = UrlTarget::from_url(&parsed)?;
+        Ok(Self {
+            scheme: target.scheme,
+            host: Cow::Owned(target.host.into_owned()),
+            port: target.port,
+            path: Cow::Owned(target.path.into_owned()),
+        })
+    }
+}
+
+impl<'a> UrlTarget<'a> {
+    /// The parts of a URL that is parsed already (as a `reqwest::Request` holds it), without
+    /// parsing it again and, in the common case, without copying.
+    pub fn from_url(parsed: &'a url::Url) -> Result<Self, UrlTargetError> {
         let scheme = Scheme::from_str_ignore_case(parsed.scheme())
             .ok_or(UrlTargetError::UnsupportedScheme)?;
         let host = match parsed.host().ok_or(UrlTargetError::NoHost)? {
@@ -227,10 +241,16 @@ impl<'a> UrlTarget<'a> {
                     return Err(UrlTargetError::NoHost);
                 }
                 // Non-special schemes (s3) keep the host's case; buckets are lower-case anyway.
-                domain.to_ascii_lowercase()
+                if domain.bytes().any(|byte| byte.is_ascii_uppercase()) {
+                    Cow::Owned(domain.to_ascii_lowercase())
+                } else {
+                    Cow::Borrowed(domain)
+                }
             }
-            url::Host::Ipv4(addr) => addr.to_string(),
-            url::Host::Ipv6(addr) => format!("[{addr}]"),
+            // The serialized forms: dotted quad, and IPv6 in brackets, compressed.
+            url::Host::Ipv4(_) | url::Host::Ipv6(_) => {
+                Cow::Borrowed(parsed.host_str().ok_or(UrlTargetError::NoHost)?)
+            }
         };
         let path = if parsed.path().is_empty() {
             "/"
@@ -239,11 +259,11 @@ impl<'a> UrlTarget<'a> {
         };
         Ok(Self {
             scheme,
-            host: Cow::Owned(host),
+            host,
             port: parsed
                 .port()
                 .filter(|port| Some(*port) != scheme.default_port()),
-            path: Cow::Owned(path.to_owned()),
+            path: Cow::Borrowed(path),
         })
     }
 }
@@ -269,6 +289,35 @@ mod tests {
                 t.path()
             ),
             Err(err) => format!("error: {err}"),
+        }
+    }
+
+    /// `from_url` (what the middleware uses) agrees with `parse` on every URL both can read.
+    #[test]
+    fn from_a_parsed_url_is_the_same_split() {
+        let urls = [
+            "https://prefix.dev/conda-forge/repodata.json",
+            "https://Repo.Prefix.DEV./x?y=1#z",
+            "https://prefix.dev:443/",
+            "HTTPS://EXAMPLE.com:08080/A/b?q=/../x",
+            "https://a:b@c:d@host.example:81/",
+            "https://evil.test\\@prefix.dev/",
+            "https://0x7f.1/",
+            "http://127.0.0.1:8080/t/abc/x",
+            "http://[::1]:8080/x",
+            "http://[0:0::1]/x",
+            "https://bücher.example/",
+            "https://host/a/%2e%2e/b",
+            "s3://my-bucket/some/key.tar.bz2",
+            "s3://My-Bucket/key",
+        ];
+        for url in urls {
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(
+                UrlTarget::from_url(&parsed).unwrap(),
+                UrlTarget::parse(url).unwrap(),
+                "{url}"
+            );
         }
     }
 

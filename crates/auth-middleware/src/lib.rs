@@ -186,25 +186,24 @@ impl AuthMiddleware {
             username = Some(user);
             request.headers_mut().remove(AUTHORIZATION);
         }
-        let url = request.url().as_str();
         // Not http, https or s3: nothing of ours applies.
-        let Ok(target) = UrlTarget::parse(url) else {
+        let Ok(target) = UrlTarget::from_url(request.url()) else {
             return Ok(Applied::Nothing);
         };
         let found = self
             .chain
             .find(&target)
             .map_err(|source| AuthError::Store {
-                url: redact_url(url),
+                url: redact_url(request.url().as_str()),
                 source,
             })?;
-        if target.scheme() == Scheme::S3 {
+        let scheme = target.scheme();
+        let plain_http = scheme == Scheme::Http && !is_loopback(target.host());
+        if scheme == Scheme::S3 {
             let now = (self.clock)();
             s3::sign_s3_url(request, &self.s3, found.as_ref(), now)?;
             return Ok(found.map_or(Applied::Environment, Applied::Stored));
         }
-        let plain_http = target.scheme() == Scheme::Http && !is_loopback(target.host());
-        let host = host_and_port(&target);
 
         if request.url().password().is_some() {
             // Credentials in the URL are the caller's explicit choice: they win, as in uv.
@@ -225,18 +224,20 @@ impl AuthMiddleware {
             return self.keyring_password(request, username).await;
         };
         if plain_http && found.credential.key.scheme() != Some(Scheme::Http) {
-            self.warn_withheld(&host, &found.credential.key);
+            self.warn_withheld(&host_of(request.url()), &found.credential.key);
             return Ok(Applied::Withheld(found));
         }
         // A username in the URL is for the keyring lookup; the header carries the credential.
-        let _ = request.url_mut().set_username("");
+        if !request.url().username().is_empty() {
+            let _ = request.url_mut().set_username("");
+        }
 
         let refreshed = match (&found.credential.auth, &self.refresher) {
             (Authentication::OAuth { .. }, Some(refresher)) => refresher
                 .fresh(&found)
                 .await
                 .map_err(|reason| AuthError::SessionExpired {
-                    host: host.clone(),
+                    host: host_of(request.url()),
                     reason,
                 })?,
             _ => None,
@@ -267,7 +268,8 @@ impl AuthMiddleware {
             key = found.credential.key.as_str(),
             store = %found.store.describe(),
             kind = auth.kind(),
-            "authenticated the request to {host}"
+            "authenticated the request to {}",
+            host_of(request.url())
         );
         Ok(Applied::Stored(found))
     }
@@ -332,11 +334,7 @@ impl AuthMiddleware {
             return None;
         }
         let url = response.url();
-        let host = match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => return None,
-        };
+        let host = host_of(url);
         let status = status.as_u16();
         Some(match applied {
             Applied::Caller => return None,
@@ -390,21 +388,26 @@ impl Middleware for AuthMiddleware {
         let mut pending = request;
         let mut hops = 0;
         loop {
-            // Keep the request as the caller made it for the next hop, if one may come.
-            let previous = (hops < self.max_redirects)
-                .then(|| pending.try_clone())
-                .flatten();
+            // What the next hop needs of the caller's request, if one may come.
+            let replay = if hops < self.max_redirects {
+                redirect::Replay::of(&pending)
+            } else {
+                None
+            };
             let mut attempt = pending;
             let applied = self
                 .authenticate(&mut attempt)
                 .await
                 .map_err(reqwest_middleware::Error::middleware)?;
-            let sent = attempt.url().clone();
             let response = match next.clone().run(attempt, extensions).await {
                 Ok(response) => response,
                 Err(reqwest_middleware::Error::Reqwest(err)) => {
+                    let url = err
+                        .url()
+                        .map(|url| redact_url(url.as_str()))
+                        .unwrap_or_default();
                     return Err(reqwest_middleware::Error::middleware(AuthError::Send {
-                        url: redact_url(sent.as_str()),
+                        url,
                         source: err.without_url(),
                     }));
                 }
@@ -415,6 +418,7 @@ impl Middleware for AuthMiddleware {
                 let Some(location) = redirect::location(&response) else {
                     return Ok(response);
                 };
+                let sent = response.url();
                 let Ok(location) = location else {
                     return Err(reqwest_middleware::Error::middleware(
                         AuthError::BadRedirect {
@@ -431,13 +435,11 @@ impl Middleware for AuthMiddleware {
                         },
                     ));
                 }
-                let Some(next_request) = previous
-                    .as_ref()
-                    .and_then(|previous| redirect::follow(previous, status, &sent, location))
-                else {
+                let Some(replay) = replay else {
                     // A streamed body cannot be sent again: hand the redirect back.
                     return Ok(response);
                 };
+                let next_request = replay.follow(status, sent, location);
                 tracing::debug!(
                     "{status}: following the redirect from {} to {}",
                     redact_url(sent.as_str()),
@@ -464,11 +466,12 @@ fn login_target(key: &str, host: &str) -> String {
     }
 }
 
-/// `host` or `host:port`, as it appears in the URL.
-fn host_and_port(target: &UrlTarget<'_>) -> String {
-    match target.port() {
-        Some(port) => format!("{}:{port}", target.host()),
-        None => target.host().to_owned(),
+/// `host` or `host:port`, as it appears in the URL; for messages only.
+fn host_of(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
     }
 }
 

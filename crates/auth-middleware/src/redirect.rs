@@ -5,7 +5,7 @@ use http::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, LOCATION,
     PROXY_AUTHORIZATION,
 };
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use reqwest::{Request, Response};
 use url::Url;
 
@@ -29,55 +29,80 @@ pub(crate) fn location(response: &Response) -> Option<Result<Url, ()>> {
     Some(location.and_then(|location| response.url().join(location).map_err(|_| ())))
 }
 
-/// The next request of a redirect chain, built from the previous request as the caller made it
-/// (before any credential was put on it). `None` when it cannot be repeated (a streamed body on
-/// a 307/308).
-///
-/// What crosses to a new origin (scheme, host and port) is only what the caller set and is not
-/// a credential: `Authorization`, `Cookie` and `Proxy-Authorization` are dropped.
-pub(crate) fn follow(
-    previous: &Request,
-    status: StatusCode,
-    sent: &Url,
-    to: Url,
-) -> Option<Request> {
-    let keeps_method = matches!(
-        status,
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-    );
-    let method = if keeps_method
-        || *previous.method() == Method::HEAD
-        || (status != StatusCode::SEE_OTHER && *previous.method() != Method::POST)
-    {
-        previous.method().clone()
-    } else {
-        Method::GET
-    };
-    let mut next = previous.try_clone()?;
-    *next.url_mut() = to;
-    if method != *previous.method() {
-        *next.method_mut() = method;
-        *next.body_mut() = None;
+/// What the next hop of a redirect needs from the request as the caller made it, before any
+/// credential was put on it: taken before each send (cheap: the URL is not copied, and the body
+/// only when there is one).
+#[derive(Debug)]
+pub(crate) struct Replay {
+    method: Method,
+    headers: HeaderMap,
+    body: Option<reqwest::Body>,
+    timeout: Option<std::time::Duration>,
+    version: http::Version,
+}
+
+impl Replay {
+    /// `None` when the body cannot be sent again (a stream).
+    pub(crate) fn of(request: &Request) -> Option<Self> {
+        let body = match request.body() {
+            None => None,
+            Some(_) => request.try_clone()?.body_mut().take(),
+        };
+        Some(Self {
+            method: request.method().clone(),
+            headers: request.headers().clone(),
+            body,
+            timeout: request.timeout().copied(),
+            version: request.version(),
+        })
     }
-    let same_origin = sent.origin() == next.url().origin();
-    let has_body = next.body().is_some();
-    let headers = std::mem::take(next.headers_mut());
-    let mut name = None;
-    for (header, value) in headers {
-        // `HeaderMap::into_iter` names a header once, then gives its further values unnamed.
-        if header.is_some() {
-            name = header;
+
+    /// The next request of the chain, to `to`, after `status` from `sent`.
+    ///
+    /// What crosses to a new origin (scheme, host and port) is only what the caller set and is
+    /// not a credential: `Authorization`, `Cookie` and `Proxy-Authorization` are dropped.
+    pub(crate) fn follow(self, status: StatusCode, sent: &Url, to: Url) -> Request {
+        let keeps_method = matches!(
+            status,
+            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+        );
+        let method = if keeps_method
+            || self.method == Method::HEAD
+            || (status != StatusCode::SEE_OTHER && self.method != Method::POST)
+        {
+            self.method.clone()
+        } else {
+            Method::GET
+        };
+        let same_origin = sent.origin() == to.origin();
+        let body = if method == self.method {
+            self.body
+        } else {
+            None
+        };
+        let mut next = Request::new(method, to);
+        *next.timeout_mut() = self.timeout;
+        *next.version_mut() = self.version;
+        let has_body = body.is_some();
+        *next.body_mut() = body;
+        let mut name = None;
+        for (header, value) in self.headers {
+            // `HeaderMap::into_iter` names a header once, then gives its further values unnamed.
+            if header.is_some() {
+                name = header;
+            }
+            let Some(name) = &name else { continue };
+            let credential =
+                *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION;
+            let body_header =
+                *name == CONTENT_LENGTH || *name == CONTENT_TYPE || *name == CONTENT_ENCODING;
+            if *name == HOST || (credential && !same_origin) || (body_header && !has_body) {
+                continue;
+            }
+            next.headers_mut().append(name.clone(), value);
         }
-        let Some(name) = &name else { continue };
-        let credential = *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION;
-        let body_header =
-            *name == CONTENT_LENGTH || *name == CONTENT_TYPE || *name == CONTENT_ENCODING;
-        if *name == HOST || (credential && !same_origin) || (body_header && !has_body) {
-            continue;
-        }
-        next.headers_mut().append(name.clone(), value);
+        next
     }
-    Some(next)
 }
 
 #[cfg(test)]
@@ -102,7 +127,11 @@ mod tests {
             "http://a.example/x",
         ] {
             let prev = request(Method::GET, "https://a.example/start");
-            let next = follow(&prev, StatusCode::FOUND, prev.url(), to.parse().unwrap()).unwrap();
+            let next = Replay::of(&prev).unwrap().follow(
+                StatusCode::FOUND,
+                prev.url(),
+                to.parse().unwrap(),
+            );
             assert!(next.headers().get(AUTHORIZATION).is_none(), "{to}");
             assert!(next.headers().get(COOKIE).is_none(), "{to}");
             assert_eq!(next.headers()["x-custom"], "kept");
@@ -113,7 +142,9 @@ mod tests {
     fn the_same_origin_keeps_them() {
         let prev = request(Method::GET, "https://a.example/start");
         let to = "https://a.example:443/other".parse().unwrap();
-        let next = follow(&prev, StatusCode::FOUND, prev.url(), to).unwrap();
+        let next = Replay::of(&prev)
+            .unwrap()
+            .follow(StatusCode::FOUND, prev.url(), to);
         assert_eq!(next.headers()[AUTHORIZATION], "Bearer caller");
     }
 
@@ -133,13 +164,11 @@ mod tests {
             *prev.body_mut() = Some(reqwest::Body::from("data"));
             prev.headers_mut()
                 .insert(CONTENT_LENGTH, HeaderValue::from_static("4"));
-            let next = follow(
-                &prev,
+            let next = Replay::of(&prev).unwrap().follow(
                 status,
                 prev.url(),
                 "https://a.example/b".parse().unwrap(),
-            )
-            .unwrap();
+            );
             assert_eq!(*next.method(), to, "{from} {status}");
             assert_eq!(next.body().is_some(), from == to, "{from} {status}");
             assert_eq!(
