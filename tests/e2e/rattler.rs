@@ -206,6 +206,7 @@ fn keyring_entries_rattler_stores_are_used_listed_and_deleted_by_auth() {
             "key": "repo.example.com",
             "kind": "BasicHTTP",
             "location": "Secret Service, service `rattler`",
+            "scopes": null,
             "shadowed": false,
             "store": "keyring",
             "username": "alice",

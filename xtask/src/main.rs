@@ -169,6 +169,8 @@ const PEER_PACKAGES: &[(&str, &str)] = &[
     // The venv of the Python `keyring` CLI (`peers::PyKeyring`); Debian's python3 needs
     // python3-venv for `python3 -m venv`.
     ("python3", "python3"),
+    // The test "browser" and device-page user of the OpenID Connect provider (`peers::Oidc`).
+    ("curl", "curl"),
 ];
 
 /// The Python packages of the `keyring` CLI peer, installed into `<target>/peers/pyvenv`.
@@ -178,7 +180,8 @@ const PEER_PYTHON_PACKAGES: &[&str] = &["keyring", "keyrings.alt"];
 /// quick. As root it installs them; otherwise it fails and prints the command to run.
 fn install_peers() -> Result<()> {
     install_debian_packages()?;
-    install_python_keyring()
+    install_python_keyring()?;
+    install_oidc_provider()
 }
 
 /// The Debian packages of [`PEER_PACKAGES`] whose command is missing.
@@ -236,6 +239,34 @@ fn install_python_keyring() -> Result<()> {
             .args(PEER_PYTHON_PACKAGES)
             .env_remove("PIP_FIND_LINKS")
             .env_remove("PIP_CERT"),
+    )
+}
+
+/// The npm package of the OpenID Connect provider peer (`peers::Oidc`).
+const PEER_NPM_PACKAGE: &str = "oidc-provider@9";
+
+/// The OpenID Connect provider (npm `oidc-provider`) in `<target>/peers/oidc`, where
+/// `peers::Oidc` looks for it. Skipped when the package is there. It needs Node.js 20 or later
+/// and npm, which are not Debian packages here: Debian's own node may be too old.
+fn install_oidc_provider() -> Result<()> {
+    let prefix = target_dir().join("peers").join("oidc");
+    if prefix
+        .join("node_modules")
+        .join("oidc-provider")
+        .join("package.json")
+        .is_file()
+    {
+        return Ok(());
+    }
+    cmd::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(PEER_NPM_PACKAGE),
+    )
+    .context(
+        "could not install the OpenID Connect provider of the tests; it needs Node.js 20 or later \
+         and npm on PATH (https://nodejs.org)",
     )
 }
 

@@ -60,6 +60,10 @@ pub(crate) enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only move the bytes"
+)]
 pub(crate) enum Command {
     /// Store credentials for a host
     Login(LoginArgs),
@@ -139,6 +143,49 @@ pub(crate) struct LoginArgs {
         value_name = "S3_SESSION_TOKEN"
     )]
     pub(crate) s3_session_token: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) oauth: OAuthArgs,
+}
+
+/// A login to prefix.dev (or a subdomain) with no method flag uses OAuth.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "OAuth/OIDC Authentication")]
+pub(crate) struct OAuthArgs {
+    /// Use OAuth/OIDC authentication
+    #[arg(long)]
+    pub(crate) oauth: bool,
+
+    /// OIDC issuer URL (defaults to https://{host})
+    #[arg(long, value_name = "OAUTH_ISSUER_URL")]
+    pub(crate) oauth_issuer_url: Option<String>,
+
+    /// OAuth client ID (defaults to "rattler")
+    #[arg(long, value_name = "OAUTH_CLIENT_ID")]
+    pub(crate) oauth_client_id: Option<String>,
+
+    /// OAuth client secret (for confidential clients); `-` reads it from stdin
+    #[arg(long, value_name = "OAUTH_CLIENT_SECRET")]
+    pub(crate) oauth_client_secret: Option<String>,
+
+    /// OAuth flow: auto (default), auth-code, device-code
+    #[arg(long, value_enum, value_name = "OAUTH_FLOW")]
+    pub(crate) oauth_flow: Option<OAuthFlowArg>,
+
+    /// Additional OAuth scopes to request (repeatable)
+    #[arg(long = "oauth-scope", value_name = "OAUTH_SCOPES")]
+    pub(crate) oauth_scopes: Vec<String>,
+
+    /// OAuth redirect URI (defaults to a random localhost port). Set this when the OAuth client on the IdP side is registered with a specific redirect URI such as http://127.0.0.1:8000/auth/oidc
+    #[arg(long, value_name = "OAUTH_REDIRECT_URI")]
+    pub(crate) oauth_redirect_uri: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OAuthFlowArg {
+    Auto,
+    AuthCode,
+    DeviceCode,
 }
 
 #[derive(Debug, Args)]

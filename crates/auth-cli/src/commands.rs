@@ -39,20 +39,33 @@ pub(crate) fn run(
     }
 }
 
-const METHODS: &str = "--token, --username/--password, --conda-token, or --s3-access-key-id/--s3-secret-access-key (for s3:// hosts)";
+const METHODS: &str = "--oauth, --token, --username/--password, --conda-token, or --s3-access-key-id/--s3-secret-access-key (for s3:// hosts)";
 
 fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
     let shown = redact_url(&args.host);
     let key = HostKey::for_login(&args.host).with_context(|| {
         format!("cannot log in to `{shown}`: it is not a host name, URL or s3://BUCKET")
     })?;
-    if args.user_agent.is_some() {
-        tracing::debug!(
-            "--user-agent applies to the requests a login makes; a token login makes none"
-        );
-    }
     let mut input = SecretInput::new(env.stdin_is_terminal);
-    let auth = credential_from_args(args, &key, &mut input)?;
+    let other = other_methods(&args);
+    let auth = if crate::oauth::wanted(&args.oauth, &key, !other.is_empty()) {
+        crate::oauth::check_alone(&other)?;
+        crate::oauth::login(
+            &args.oauth,
+            &key,
+            env,
+            &mut input,
+            printer,
+            args.user_agent.as_deref(),
+        )?
+    } else {
+        if args.user_agent.is_some() {
+            tracing::debug!(
+                "--user-agent applies to the requests a login makes; a token login makes none"
+            );
+        }
+        credential_from_args(args, &key, &mut input)?
+    };
     let stores = stores::open(env, global.auth_file.as_ref())?;
     let saved = stores
         .chain
@@ -76,11 +89,8 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
     Ok(())
 }
 
-fn credential_from_args(
-    args: LoginArgs,
-    key: &HostKey,
-    input: &mut SecretInput,
-) -> anyhow::Result<Authentication> {
+/// The non-OAuth methods whose flags were given.
+fn other_methods(args: &LoginArgs) -> Vec<&'static str> {
     let mut chosen = Vec::new();
     if args.token.is_some() {
         chosen.push("--token");
@@ -91,12 +101,22 @@ fn credential_from_args(
     if args.conda_token.is_some() {
         chosen.push("--conda-token");
     }
-    let s3 = args.s3_access_key_id.is_some()
+    if args.s3_access_key_id.is_some()
         || args.s3_secret_access_key.is_some()
-        || args.s3_session_token.is_some();
-    if s3 {
+        || args.s3_session_token.is_some()
+    {
         chosen.push("--s3-*");
     }
+    chosen
+}
+
+fn credential_from_args(
+    args: LoginArgs,
+    key: &HostKey,
+    input: &mut SecretInput,
+) -> anyhow::Result<Authentication> {
+    let chosen = other_methods(&args);
+    let s3 = chosen.contains(&"--s3-*");
     match chosen.len() {
         0 => bail!("choose how to authenticate to {key}: pass {METHODS}"),
         1 => {}
@@ -167,6 +187,9 @@ fn logout(
         let mut removed = 0;
         for row in stores.chain.list()? {
             if !row.shadowed {
+                if matches!(row.credential.auth, Authentication::OAuth { .. }) {
+                    crate::oauth::revoke(&row.credential.auth, &row.credential.key, printer);
+                }
                 removed += stores.chain.remove(&row.credential.key)?.len();
             }
         }
@@ -193,6 +216,12 @@ fn logout(
     }
     let mut any = false;
     for key in &keys {
+        // An OAuth login is revoked at its provider first; it is deleted here either way.
+        if let Some(found) = stores.chain.get(key)?
+            && matches!(found.credential.auth, Authentication::OAuth { .. })
+        {
+            crate::oauth::revoke(&found.credential.auth, key, printer);
+        }
         for store in stores.chain.remove(key)? {
             any = true;
             printer.info(&format!(
@@ -242,6 +271,10 @@ fn status(
                     "store": row.store.name(),
                     "location": row.store.location(),
                     "expires_at": auth.expires_at(),
+                    "scopes": match auth {
+                        Authentication::OAuth { access_token, .. } => auth_oauth::describe_token(access_token.expose()).map(|info| info.scopes),
+                        _ => None,
+                    },
                     "shadowed": row.shadowed,
                 })
             })
@@ -267,6 +300,14 @@ fn status(
                 let auth = &row.credential.auth;
                 let kind = match auth {
                     Authentication::BasicHTTP { username, .. } => format!("BasicHTTP ({username})"),
+                    Authentication::OAuth { access_token, .. } => {
+                        match auth_oauth::describe_token(access_token.expose()) {
+                            Some(info) if !info.scopes.is_empty() => {
+                                format!("OAuth ({})", info.scopes.join(" "))
+                            }
+                            _ => "OAuth".to_owned(),
+                        }
+                    }
                     other => other.kind().to_owned(),
                 };
                 let store = if row.shadowed {
@@ -336,11 +377,14 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
         .into());
     };
     tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
+    // An OAuth access token close to expiry is refreshed first, as a download would.
+    let auth = if matches!(found.credential.auth, Authentication::OAuth { .. }) {
+        let refresher = crate::oauth::refresher(env, &stores.lock_dir)?;
+        crate::oauth::fresh(&refresher, &found)?
+    } else {
+        found.credential.auth.clone()
+    };
     let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "{}",
-        found.credential.auth.primary_secret().expose()
-    )?;
+    writeln!(stdout, "{}", auth.primary_secret().expose())?;
     Ok(())
 }

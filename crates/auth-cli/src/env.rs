@@ -10,6 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use auth_core::Secret;
 
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about the process, read once"
+)]
 pub(crate) struct Env {
     pub(crate) home: Option<PathBuf>,
     pub(crate) rattler_auth_file: Option<PathBuf>,
@@ -20,6 +24,11 @@ pub(crate) struct Env {
     pub(crate) stderr_is_terminal: bool,
     /// Now, in Unix seconds.
     pub(crate) now: i64,
+    /// `BROWSER`: the command that opens the login page.
+    pub(crate) browser: Option<OsString>,
+    /// Whether a graphical session is there to open a browser in (`DISPLAY`, `WAYLAND_DISPLAY`,
+    /// or macOS and Windows, which always have one).
+    pub(crate) desktop: bool,
     /// The `AWS_*` variables `s3://` downloads read (keys among them, so each is a `Secret`).
     pub(crate) aws: BTreeMap<&'static str, Secret>,
 }
@@ -55,6 +64,10 @@ impl Env {
                 .map_or(0, |elapsed| {
                     i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
                 }),
+            browser: var("BROWSER"),
+            desktop: cfg!(any(target_os = "macos", windows))
+                || var("DISPLAY").is_some()
+                || var("WAYLAND_DISPLAY").is_some(),
             aws: AWS_VARIABLES
                 .into_iter()
                 .filter_map(|name| {

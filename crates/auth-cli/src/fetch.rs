@@ -47,8 +47,10 @@ pub(crate) fn fetch(
     let config = Config::load(Config::path(env).as_deref())?;
     let stores = stores::open_with(env, global.auth_file.as_ref(), &config)?;
 
+    let refresher = crate::oauth::refresher(env, &stores.lock_dir)?;
     let mut middleware = AuthMiddleware::new(stores.chain, auth_middleware::system_clock())
-        .with_s3(s3_options(env, &config)?);
+        .with_s3(s3_options(env, &config)?)
+        .with_refresher(refresher);
     let provider = match args.pypi_keyring_provider {
         Some(KeyringProviderArg::Subprocess) => KeyringProvider::Subprocess,
         Some(KeyringProviderArg::Disabled) => KeyringProvider::Disabled,

@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod env;
 mod fetch;
+mod oauth;
 mod output;
 mod secret_input;
 mod stores;

@@ -20,6 +20,9 @@ pub(crate) struct Stores {
     pub(crate) files: Vec<Arc<FileStore>>,
     /// Whether the user chose the file (an override), so writing to it deserves no warning.
     pub(crate) file_chosen: bool,
+    /// Where processes sharing these stores meet to take turns refreshing OAuth tokens: the
+    /// credentials file's directory.
+    pub(crate) lock_dir: PathBuf,
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
@@ -53,10 +56,15 @@ pub(crate) fn open_with(
     if let Some((path, source)) = chosen {
         tracing::debug!(path = %path.display(), source, "using only this credentials file");
         let file = Arc::new(FileStore::open(&path)?);
+        let lock_dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
         return Ok(Stores {
             chain: StoreChain::new(vec![file.clone()]),
             files: vec![file],
             file_chosen: true,
+            lock_dir,
         });
     }
 
@@ -82,5 +90,6 @@ pub(crate) fn open_with(
         chain: StoreChain::new(stores),
         files: vec![file],
         file_chosen: false,
+        lock_dir: home.join(".rattler"),
     })
 }

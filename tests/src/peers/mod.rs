@@ -8,6 +8,7 @@
 
 mod http;
 mod nginx;
+pub mod oidc;
 mod pykeyring;
 mod s3;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use http::{Response, http_get, http_request, https_get};
 pub use nginx::{Nginx, NginxBuilder, Server, htpasswd};
+pub use oidc::{Oidc, OidcOptions};
 pub use pykeyring::PyKeyring;
 pub use s3::S3;
 

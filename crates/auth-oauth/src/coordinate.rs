@@ -1,0 +1,311 @@
+//! Refreshing a stored OAuth login before it expires: once for all the requests of a process,
+//! and once for all the processes that share the store.
+//!
+//! Providers rotate refresh tokens and treat the reuse of an old one as theft, revoking the
+//! whole grant. So two processes must never refresh with the same token: a refresh takes a file
+//! lock, reads the stored entry again past every cache, and refreshes only if it is still stale;
+//! a process that waited finds the token the other one stored.
+
+use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use auth_core::{Authentication, Credential, Found, HostKey, StoreError};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::{OAuthError, needs_refresh, refresh};
+
+/// Why a refresh failed. Each message ends with what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshError {
+    /// The provider refused: the session is over.
+    #[error("the session for {key} has expired; run `auth login {login}`")]
+    Expired {
+        /// The stored key.
+        key: String,
+        /// What to pass to `auth login`.
+        login: String,
+        /// The provider's answer.
+        #[source]
+        source: OAuthError,
+    },
+    /// The entry is gone: another process logged out.
+    #[error("the login for {key} was removed while refreshing it; run `auth login {login}`")]
+    LoggedOut {
+        /// The stored key.
+        key: String,
+        /// What to pass to `auth login`.
+        login: String,
+    },
+    /// The store could not be read or written.
+    #[error("could not read or save the refreshed login for {key}")]
+    Store {
+        /// The stored key.
+        key: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The lock that serializes refreshes across processes could not be taken.
+    #[error("could not lock {path} to refresh the login for {key}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The stored key.
+        key: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Unix seconds now; passed in so tests control time.
+pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Keeps OAuth logins fresh; share one per process (it is cheap to clone behind an `Arc`).
+pub struct Refresher {
+    /// This refresher, for the background tasks it spawns.
+    me: Weak<Refresher>,
+    http: reqwest::Client,
+    lock_path: PathBuf,
+    margin: Duration,
+    now: Now,
+    /// One gate per key, so the requests of this process share one refresh.
+    gates: Mutex<FxHashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Keys with a background task that refreshes before expiry.
+    watched: Mutex<FxHashSet<String>>,
+}
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher")
+            .field("lock_path", &self.lock_path)
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Five minutes, as the seed's tools use.
+pub const DEFAULT_MARGIN: Duration = Duration::from_mins(5);
+
+impl Refresher {
+    /// A refresher whose cross-process lock is `lock_dir/.auth-oauth-refresh.lock`: the
+    /// directory of the credentials file, so every process using the same store meets there.
+    pub fn new(http: reqwest::Client, lock_dir: &Path, now: Now) -> Arc<Self> {
+        Self::with_margin(http, lock_dir, now, DEFAULT_MARGIN)
+    }
+
+    /// [`Refresher::new`], refreshing `margin` before expiry instead of 5 minutes.
+    pub fn with_margin(
+        http: reqwest::Client,
+        lock_dir: &Path,
+        now: Now,
+        margin: Duration,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
+            http,
+            lock_path: lock_dir.join(".auth-oauth-refresh.lock"),
+            margin,
+            now,
+            gates: Mutex::default(),
+            watched: Mutex::default(),
+        })
+    }
+
+    /// The credential to send instead of `found`'s, refreshed and stored, when its access token
+    /// expires within the margin; `None` when `found` is fresh enough (or not an OAuth login).
+    pub async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, RefreshError> {
+        let auth = &found.credential.auth;
+        if !matches!(auth, Authentication::OAuth { .. }) || !self.stale(auth) {
+            return Ok(None);
+        }
+        let key = &found.credential.key;
+        let gate = self.gate(key);
+        let _in_process = gate.lock().await;
+
+        // A request of this process that held the gate before us may have refreshed already.
+        let current = Self::reread(found)?;
+        if !self.stale(&current.auth) {
+            return Ok(Some(current.auth.clone()));
+        }
+
+        let lock = self.lock(key).await?;
+        // Under the lock: another process may have refreshed while we waited for it.
+        let current = Self::reread(found)?;
+        if !self.stale(&current.auth) {
+            tracing::debug!(key = key.as_str(), "another process refreshed the login");
+            return Ok(Some(current.auth.clone()));
+        }
+        tracing::debug!(key = key.as_str(), "refreshing the OAuth login");
+        let refreshed = refresh(&self.http, &current.auth, (self.now)())
+            .await
+            .map_err(|source| RefreshError::Expired {
+                key: key.as_str().to_owned(),
+                login: login_hint(key),
+                source,
+            })?;
+        found
+            .store
+            .set(key, &refreshed)
+            .map_err(|source| RefreshError::Store {
+                key: key.as_str().to_owned(),
+                source,
+            })?;
+        drop(lock);
+        tracing::info!(key = key.as_str(), "refreshed the OAuth login");
+        Ok(Some(refreshed))
+    }
+
+    /// Refreshes `found` in the background shortly before it expires, again and again, for a
+    /// long-running process. Once per key; a failed refresh ends it (the next request reports
+    /// the error). Needs a tokio runtime.
+    pub fn keep_fresh(&self, found: Found) {
+        let key = found.credential.key.as_str().to_owned();
+        let first = self
+            .watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key);
+        if !first {
+            return;
+        }
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut found = found;
+            loop {
+                let Some(expires_at) = found.credential.auth.expires_at() else {
+                    return;
+                };
+                let margin = i64::try_from(this.margin.as_secs()).unwrap_or(i64::MAX);
+                let wait = expires_at
+                    .saturating_sub(margin)
+                    .saturating_sub((this.now)());
+                let wait = u64::try_from(wait).unwrap_or(0);
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                match this.fresh(&found).await {
+                    Ok(Some(auth)) => {
+                        let credential = Credential {
+                            key: found.credential.key.clone(),
+                            auth,
+                        };
+                        found = Found {
+                            credential: Arc::new(credential),
+                            store: Arc::clone(&found.store),
+                        };
+                    }
+                    Ok(None) => {
+                        // Still fresh (the clock moved less than we waited for): look again soon.
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Err(err) => {
+                        tracing::debug!("background refresh stopped: {err}");
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    fn stale(&self, auth: &Authentication) -> bool {
+        needs_refresh(auth, (self.now)(), self.margin)
+    }
+
+    fn gate(&self, key: &HostKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match gates.entry(key.as_str().to_owned()) {
+            Entry::Occupied(gate) => Arc::clone(gate.get()),
+            Entry::Vacant(slot) => Arc::clone(slot.insert(Arc::default())),
+        }
+    }
+
+    /// The stored entry as it is now, past the store's cache.
+    fn reread(found: &Found) -> Result<Arc<Credential>, RefreshError> {
+        let key = &found.credential.key;
+        found
+            .store
+            .get_fresh(key)
+            .map_err(|source| RefreshError::Store {
+                key: key.as_str().to_owned(),
+                source,
+            })?
+            .ok_or_else(|| RefreshError::LoggedOut {
+                key: key.as_str().to_owned(),
+                login: login_hint(key),
+            })
+    }
+
+    /// Takes the cross-process lock on a blocking thread; released when the file is dropped.
+    async fn lock(&self, key: &HostKey) -> Result<File, RefreshError> {
+        let path = self.lock_path.clone();
+        let locked = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).truncate(false).write(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let file = options.open(&path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+        locked.map_err(|source| RefreshError::Lock {
+            path: self.lock_path.clone(),
+            key: key.as_str().to_owned(),
+            source,
+        })
+    }
+}
+
+/// `auth login` takes the host a wildcard key was made from: `*.prefix.dev` → `prefix.dev`.
+fn login_hint(key: &HostKey) -> String {
+    let text = key.as_str();
+    text.strip_prefix("*.").unwrap_or(text).to_owned()
+}
+
+#[async_trait::async_trait]
+impl auth_middleware::TokenRefresher for Refresher {
+    async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, String> {
+        let fresh = Refresher::fresh(self, found)
+            .await
+            .map_err(|err| error_chain(&err))?;
+        // A long-running process keeps the login fresh from now on, before requests need it.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let current = match &fresh {
+                Some(auth) => Found {
+                    credential: Arc::new(Credential {
+                        key: found.credential.key.clone(),
+                        auth: auth.clone(),
+                    }),
+                    store: Arc::clone(&found.store),
+                },
+                None => found.clone(),
+            };
+            self.keep_fresh(current);
+        }
+        Ok(fresh)
+    }
+}
+
+/// An error and its causes on one line, for the middleware's message.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

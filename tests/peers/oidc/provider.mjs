@@ -1,0 +1,130 @@
+// A real OpenID Connect provider for the tests (npm `oidc-provider`, OpenID-certified), started by
+// `peers::Oidc` in tests/src/peers/oidc.rs. It listens on 127.0.0.1 on a free port and prints
+// `issuer <URL>` on stdout once it accepts requests.
+//
+// Test-only additions, all in one middleware: every interaction (login and consent) is approved at
+// once for the account `test-user`, so a "browser" is `curl -L` with a cookie jar; and
+// GET /test/counts answers how many token requests of each grant type were answered. The counts live
+// in this one event loop, so an answer covers every token response a client has already received.
+//
+// Settings come from the environment: OIDC_PROVIDER_PREFIX (where `npm install --prefix` put the
+// package), OIDC_ACCESS_TOKEN_TTL (seconds, default 3600) and
+// OIDC_RESOURCE_SERVER_SECRET (the confidential client's secret, for introspection).
+
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// ES modules ignore NODE_PATH: resolve the package from the install prefix the harness passes.
+const prefix = process.env.OIDC_PROVIDER_PREFIX;
+const require = createRequire(join(resolve(prefix), 'node_modules', 'package.json'));
+const { default: Provider } = await import(pathToFileURL(require.resolve('oidc-provider')).href);
+
+const ACCOUNT = 'test-user';
+const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
+const resourceServerSecret = process.env.OIDC_RESOURCE_SERVER_SECRET || 'resource-server-secret';
+
+const server = createServer();
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: 'rattler',
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+      grant_types: [
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    },
+    {
+      client_id: 'resource-server',
+      client_secret: resourceServerSecret,
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+  scopes: ['openid', 'offline_access', 'profile', 'email'],
+  features: {
+    devInteractions: { enabled: false },
+    deviceFlow: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+  },
+  pkce: { required: () => true },
+  clockTolerance: 0,
+  ttl: {
+    AccessToken: accessTokenTtl,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    Grant: 86400,
+    IdToken: 3600,
+    Interaction: 600,
+    RefreshToken: 86400,
+    Session: 86400,
+  },
+  issueRefreshToken: (_ctx, client) => client.clientId === 'rattler',
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+});
+
+const counts = { success: {}, error: {} };
+function count(kind, ctx) {
+  const grantType = ctx?.oidc?.params?.grant_type || 'unknown';
+  counts[kind][grantType] = (counts[kind][grantType] || 0) + 1;
+}
+provider.on('grant.success', (ctx) => count('success', ctx));
+provider.on('grant.error', (ctx) => count('error', ctx));
+
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'GET' && ctx.path === '/test/counts') {
+    // `?grant_type=G&outcome=success|error`: one number, as text; no parameters: every count.
+    const { grant_type: grantType, outcome } = ctx.query;
+    ctx.body = grantType ? String(counts[outcome || 'success'][grantType] || 0) : counts;
+    return;
+  }
+  const interaction = /^\/interaction\/([^/]+)$/.exec(ctx.path);
+  if (ctx.method === 'GET' && interaction) {
+    // Approve at once as the fixed account, granting whatever the client asked for.
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const { prompt, params } = details;
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: ACCOUNT, clientId: params.client_id });
+    if (prompt.details.missingOIDCScope) {
+      grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+    }
+    if (prompt.details.missingOIDCClaims) {
+      grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+    }
+    for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes || {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    const returnTo = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { login: { accountId: ACCOUNT }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.redirect(returnTo);
+    return;
+  }
+  await next();
+});
+
+server.on('request', provider.callback());
+process.stdout.write(`issuer ${issuer}\n`);

@@ -1,0 +1,316 @@
+//! A real `OpenID` Connect provider: npm `oidc-provider` (OpenID-certified), run by
+//! `tests/peers/oidc/provider.mjs` under node, from the package `cargo xtask test` installs into
+//! `<target>/peers/oidc`. Every login and consent is approved at once for the account
+//! `test-user`, so a "browser" is `curl -L` with a cookie jar ([`Oidc::browser_script`]), and a
+//! device code is approved with three plain HTTP requests ([`Oidc::approve_device`]).
+//!
+//! The user's side (browser, device page, introspection) is driven with the `curl` CLI through
+//! `std::process`: it follows redirects with a cookie jar, which the harness's raw HTTP helpers
+//! do not.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use super::{INSTALL_ALL, http_get, system_program, target_dirs};
+
+/// The public client of the tests: PKCE, no secret, loopback redirects, device code.
+pub const PUBLIC_CLIENT: &str = "rattler";
+/// The confidential client that may introspect tokens ([`Oidc::introspect`]).
+pub const RESOURCE_SERVER: &str = "resource-server";
+/// The account every interaction logs in as.
+pub const ACCOUNT: &str = "test-user";
+
+const RESOURCE_SERVER_SECRET: &str = "resource-server-secret-3f9a";
+const INSTALL: &str = "npm install --prefix <target>/peers/oidc oidc-provider@9";
+
+/// How a provider is configured.
+#[derive(Debug, Clone)]
+pub struct OidcOptions {
+    /// The lifetime of access tokens, in seconds (the provider's `ttl.AccessToken`).
+    pub access_token_ttl: u64,
+}
+
+impl Default for OidcOptions {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: 3600,
+        }
+    }
+}
+
+/// A running `oidc-provider`; dropping it kills it.
+#[derive(Debug)]
+pub struct Oidc {
+    child: Child,
+    drain: Option<std::thread::JoinHandle<()>>,
+    dir: tempfile::TempDir,
+    issuer: String,
+}
+
+impl Oidc {
+    /// Starts a provider on a free loopback port and returns once it accepts requests.
+    ///
+    /// # Panics
+    /// When node or the `oidc-provider` package is missing (the message says what to install), or
+    /// the provider fails to start (the message has its own words).
+    pub fn start(options: &OidcOptions) -> Self {
+        let node = system_program("node", "nodejs");
+        let prefix = provider_prefix();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/oidc/provider.mjs");
+        let dir = tempfile::Builder::new()
+            .prefix("auth-oidc-")
+            .tempdir()
+            .expect("a temporary directory");
+        let stderr_path = dir.path().join("provider.stderr");
+        let stderr = std::fs::File::create(&stderr_path).expect("a file for the provider's stderr");
+        let mut child = Command::new(&node)
+            .arg(&script)
+            .env_clear()
+            .env("OIDC_PROVIDER_PREFIX", &prefix)
+            .env(
+                "OIDC_ACCESS_TOKEN_TTL",
+                options.access_token_ttl.to_string(),
+            )
+            .env("OIDC_RESOURCE_SERVER_SECRET", RESOURCE_SERVER_SECRET)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", node.display()));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line).unwrap_or(0);
+        let Some(issuer) = line.trim_end().strip_prefix("issuer ").map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "oidc-provider did not start (read {read} bytes: {line:?}); its stderr:\n{}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        };
+        // Nothing else is printed, but a full pipe must never block the provider.
+        let drain = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        });
+        Self {
+            child,
+            drain: Some(drain),
+            dir,
+            issuer,
+        }
+    }
+
+    /// The issuer URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The URL of `path` (with its leading `/`) at the provider.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The userinfo endpoint, which answers a valid access token (`Authorization: Bearer`).
+    pub fn userinfo_url(&self) -> String {
+        self.url("/me")
+    }
+
+    /// The provider's stderr so far, for a failing test's message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("provider.stderr")).unwrap_or_default()
+    }
+
+    /// How many token requests of this grant type (`refresh_token`, `authorization_code`,
+    /// `urn:ietf:params:oauth:grant-type:device_code`) the provider has answered with tokens.
+    ///
+    /// The provider counts in its one event loop before it sends a response, so the answer
+    /// covers every token response a client has already received.
+    pub fn token_requests(&self, grant_type: &str) -> usize {
+        self.count(grant_type, "success")
+    }
+
+    /// How many token requests of this grant type the provider has refused.
+    pub fn token_errors(&self, grant_type: &str) -> usize {
+        self.count(grant_type, "error")
+    }
+
+    fn count(&self, grant_type: &str, outcome: &str) -> usize {
+        let response = http_get(
+            &self.url(&format!(
+                "/test/counts?grant_type={grant_type}&outcome={outcome}"
+            )),
+            &[],
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+        response
+            .text()
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a count, not {:?}", response.text()))
+    }
+
+    /// Token introspection (RFC 7662) as the confidential client `resource-server`: the JSON
+    /// answer, as text (`{"active":false}` for a revoked or unknown token).
+    ///
+    /// Text rather than a parsed value: the harness has no JSON parser among its dependencies.
+    ///
+    /// # Panics
+    /// When curl fails or the provider answers with an error status.
+    pub fn introspect(&self, token: &str) -> String {
+        let output = curl()
+            .args(["-sS", "--fail-with-body", "-u"])
+            .arg(format!("{RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET}"))
+            .arg("--data-urlencode")
+            .arg(format!("token={token}"))
+            .arg(self.url("/token/introspection"))
+            .output()
+            .expect("curl runs");
+        let body = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "introspection failed: {body}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        body
+    }
+
+    /// Approves a device code as the user would: GET `/device` (for its `xsrf` field), then POST
+    /// `xsrf`, `user_code` and `confirm=yes`, following the redirects through the (automatic)
+    /// login and consent with one cookie jar. Returns the final page's HTML.
+    ///
+    /// # Panics
+    /// When a request fails or the final page is not the provider's success page.
+    pub fn approve_device(&self, user_code: &str) -> String {
+        let page = self.device_form(user_code, "confirm=yes");
+        assert!(
+            page.contains("Sign-in Success"),
+            "the device approval did not succeed:\n{page}\n{}",
+            self.log()
+        );
+        page
+    }
+
+    /// Refuses a device code as the user would (the confirmation page's "abort"): the client's
+    /// polling then gets `access_denied`.
+    ///
+    /// # Panics
+    /// When a request fails.
+    pub fn deny_device(&self, user_code: &str) -> String {
+        self.device_form(user_code, "abort=yes")
+    }
+
+    fn device_form(&self, user_code: &str, answer: &str) -> String {
+        let jar = tempfile::NamedTempFile::new().expect("a cookie jar");
+        let jar = jar.path();
+        let form = run_curl(
+            curl()
+                .arg("-sS")
+                .arg("-c")
+                .arg(jar)
+                .arg("-b")
+                .arg(jar)
+                .arg(self.url("/device")),
+        );
+        let xsrf = hidden_field(&form, "xsrf")
+            .unwrap_or_else(|| panic!("no xsrf field in the device page:\n{form}"));
+        run_curl(
+            curl()
+                .args(["-sSL", "-c"])
+                .arg(jar)
+                .arg("-b")
+                .arg(jar)
+                .arg("--data-urlencode")
+                .arg(format!("xsrf={xsrf}"))
+                .arg("--data-urlencode")
+                .arg(format!("user_code={user_code}"))
+                .arg("--data")
+                .arg(answer)
+                .arg(self.url("/device")),
+        )
+    }
+
+    /// Writes `dir/browser`, a shell script to use as `BROWSER`: it follows the URL it is given
+    /// (`$1`) with `curl -sSL` and a cookie jar of its own, through the provider's automatic
+    /// login and consent, to the client's loopback redirect. It exits non-zero when curl fails.
+    ///
+    /// # Panics
+    /// When the script cannot be written.
+    pub fn browser_script(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let curl = system_program("curl", "curl");
+        let path = dir.join("browser");
+        let jar = dir.join("browser-cookies.txt");
+        let script = format!(
+            "#!/bin/sh\n# A test browser: follows the authorization URL to the loopback redirect.\nexec '{}' -sSL -c '{jar}' -b '{jar}' \"$1\" -o /dev/null\n",
+            curl.display(),
+            jar = jar.display(),
+        );
+        std::fs::write(&path, script).expect("the browser script is written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("the browser script is executable");
+        path
+    }
+}
+
+impl Drop for Oidc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+    }
+}
+
+/// `<target>/peers/oidc`, where `cargo xtask test` installs `oidc-provider`.
+fn provider_prefix() -> PathBuf {
+    let candidates: Vec<PathBuf> = target_dirs()
+        .into_iter()
+        .map(|target| target.join("peers/oidc"))
+        .collect();
+    candidates
+        .iter()
+        .find(|prefix| {
+            prefix
+                .join("node_modules/oidc-provider/package.json")
+                .is_file()
+        })
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "the npm package `oidc-provider` is not installed (looked in {}); {INSTALL_ALL}, \
+                 or install it with: {INSTALL}",
+                candidates
+                    .iter()
+                    .map(|candidate| candidate.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+fn curl() -> Command {
+    let mut command = Command::new(system_program("curl", "curl"));
+    command.stdin(Stdio::null());
+    command
+}
+
+fn run_curl(command: &mut Command) -> String {
+    let output = command.output().expect("curl runs");
+    assert!(
+        output.status.success(),
+        "curl failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The value of `<input type="hidden" name="NAME" value="..."/>` in a page of the provider.
+fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
