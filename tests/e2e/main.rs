@@ -8,6 +8,7 @@ mod help;
 mod keyring;
 mod leaks;
 mod netrc;
+mod oauth;
 mod peers;
 mod rattler;
 mod redirects;

@@ -3,6 +3,7 @@
 //! ```toml
 //! authentication-override-file = "/path/to/credentials.json"  # the only source, like --auth-file
 //! keyring-timeout-seconds = 1.0                               # how long the keyring may take
+//! oauth-refresh-margin-seconds = 300                          # refresh OAuth tokens this early
 //!
 //! [pypi-config]
 //! keyring-provider = "subprocess"                             # or "disabled" (the default)
@@ -31,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) authentication_override_file: Option<PathBuf>,
     /// How long the keyring may take to answer before `auth` moves on without it.
     keyring_timeout_seconds: Option<f64>,
+    /// How long before it expires an OAuth access token is refreshed.
+    oauth_refresh_margin_seconds: Option<u64>,
     /// `PyPI` index settings.
     #[serde(default, rename = "pypi-config")]
     pub(crate) pypi: PypiConfig,
@@ -104,6 +107,12 @@ impl Config {
             );
         }
         Ok(config)
+    }
+
+    /// How early OAuth tokens are refreshed: 5 minutes unless configured.
+    pub(crate) fn oauth_refresh_margin(&self) -> Duration {
+        self.oauth_refresh_margin_seconds
+            .map_or(auth_oauth::DEFAULT_MARGIN, Duration::from_secs)
     }
 
     /// The keyring timeout: 1 second unless configured.

@@ -47,7 +47,7 @@ pub(crate) fn fetch(
     let config = Config::load(Config::path(env).as_deref())?;
     let stores = stores::open_with(env, global.auth_file.as_ref(), &config)?;
 
-    let refresher = crate::oauth::refresher(env, &stores.lock_dir)?;
+    let refresher = crate::oauth::refresher(env, &stores)?;
     let mut middleware = AuthMiddleware::new(stores.chain, auth_middleware::system_clock())
         .with_s3(s3_options(env, &config)?)
         .with_refresher(refresher);

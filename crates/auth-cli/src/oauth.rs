@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +15,7 @@ use crate::cli::{OAuthArgs, OAuthFlowArg};
 use crate::env::Env;
 use crate::output::Printer;
 use crate::secret_input::SecretInput;
+use crate::stores::Stores;
 
 /// Whether a login uses OAuth: asked for, or prefix.dev with no other method.
 pub(crate) fn wanted(args: &OAuthArgs, key: &HostKey, other_method: bool) -> bool {
@@ -135,13 +135,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The refresher every command shares: its lock sits beside the credentials file.
-pub(crate) fn refresher(env: &Env, lock_dir: &Path) -> anyhow::Result<Arc<Refresher>> {
+pub(crate) fn refresher(env: &Env, stores: &Stores) -> anyhow::Result<Arc<Refresher>> {
     let now = env.now;
     let started = std::time::Instant::now();
-    Ok(Refresher::new(
+    Ok(Refresher::with_margin(
         http_client(None)?,
-        lock_dir,
+        &stores.lock_dir,
         Arc::new(move || now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0)),
+        stores.refresh_margin,
     ))
 }
 

@@ -23,6 +23,8 @@ pub(crate) struct Stores {
     /// Where processes sharing these stores meet to take turns refreshing OAuth tokens: the
     /// credentials file's directory.
     pub(crate) lock_dir: PathBuf,
+    /// How early OAuth tokens are refreshed (the config's `oauth-refresh-margin-seconds`).
+    pub(crate) refresh_margin: std::time::Duration,
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
@@ -65,6 +67,7 @@ pub(crate) fn open_with(
             files: vec![file],
             file_chosen: true,
             lock_dir,
+            refresh_margin: config.oauth_refresh_margin(),
         });
     }
 
@@ -91,5 +94,6 @@ pub(crate) fn open_with(
         files: vec![file],
         file_chosen: false,
         lock_dir: home.join(".rattler"),
+        refresh_margin: config.oauth_refresh_margin(),
     })
 }

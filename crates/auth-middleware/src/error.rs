@@ -97,8 +97,8 @@ pub enum AuthError {
         #[source]
         source: auth_keyring_cli::KeyringCliError,
     },
-    /// A refresh of an OAuth token failed.
-    #[error("the session for {host} has expired; run `auth login {host}` ({reason})")]
+    /// A refresh of an OAuth token failed; the request was not sent.
+    #[error("could not refresh the login for {host}: {reason}")]
     SessionExpired {
         /// The host.
         host: String,

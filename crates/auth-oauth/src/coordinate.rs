@@ -277,9 +277,10 @@ fn login_hint(key: &HostKey) -> String {
 #[async_trait::async_trait]
 impl auth_middleware::TokenRefresher for Refresher {
     async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, String> {
-        let fresh = Refresher::fresh(self, found)
-            .await
-            .map_err(|err| error_chain(&err))?;
+        let fresh = Refresher::fresh(self, found).await.map_err(|err| {
+            tracing::debug!("the refresh failed: {}", error_chain(&err));
+            err.to_string()
+        })?;
         // A long-running process keeps the login fresh from now on, before requests need it.
         if tokio::runtime::Handle::try_current().is_ok() {
             let current = match &fresh {
