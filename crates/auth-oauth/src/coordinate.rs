@@ -15,7 +15,7 @@ use std::time::Duration;
 use auth_core::{Authentication, Credential, Found, HostKey, StoreError};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::{OAuthError, needs_refresh, refresh};
+use crate::{OAuthError, refresh};
 
 /// Why a refresh failed. Each message ends with what to do.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,8 @@ pub struct Refresher {
     gates: Mutex<FxHashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Keys with a background task that refreshes before expiry.
     watched: Mutex<FxHashSet<String>>,
+    /// When this process last refreshed each key (Unix seconds).
+    refreshed_at: Mutex<FxHashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for Refresher {
@@ -113,6 +115,7 @@ impl Refresher {
             now,
             gates: Mutex::default(),
             watched: Mutex::default(),
+            refreshed_at: Mutex::default(),
         })
     }
 
@@ -120,7 +123,7 @@ impl Refresher {
     /// expires within the margin; `None` when `found` is fresh enough (or not an OAuth login).
     pub async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, RefreshError> {
         let auth = &found.credential.auth;
-        if !matches!(auth, Authentication::OAuth { .. }) || !self.stale(auth) {
+        if !matches!(auth, Authentication::OAuth { .. }) || !self.due(found, auth) {
             return Ok(None);
         }
         let key = &found.credential.key;
@@ -129,19 +132,20 @@ impl Refresher {
 
         // A request of this process that held the gate before us may have refreshed already.
         let current = Self::reread(found)?;
-        if !self.stale(&current.auth) {
-            return Ok(Some(current.auth.clone()));
+        if let Some(usable) = self.settled(found, &current) {
+            return Ok(Some(usable));
         }
 
         let lock = self.lock(key).await?;
         // Under the lock: another process may have refreshed while we waited for it.
         let current = Self::reread(found)?;
-        if !self.stale(&current.auth) {
+        if let Some(usable) = self.settled(found, &current) {
             tracing::debug!(key = key.as_str(), "another process refreshed the login");
-            return Ok(Some(current.auth.clone()));
+            return Ok(Some(usable));
         }
         tracing::debug!(key = key.as_str(), "refreshing the OAuth login");
-        let refreshed = refresh(&self.http, &current.auth, (self.now)())
+        let now = (self.now)();
+        let refreshed = refresh(&self.http, &current.auth, now)
             .await
             .map_err(|source| RefreshError::Expired {
                 key: key.as_str().to_owned(),
@@ -156,6 +160,10 @@ impl Refresher {
                 source,
             })?;
         drop(lock);
+        self.refreshed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.as_str().to_owned(), now);
         tracing::info!(key = key.as_str(), "refreshed the OAuth login");
         Ok(Some(refreshed))
     }
@@ -179,15 +187,12 @@ impl Refresher {
         tokio::spawn(async move {
             let mut found = found;
             loop {
-                let Some(expires_at) = found.credential.auth.expires_at() else {
+                let Some(at) = this.due_at(&found, &found.credential.auth) else {
                     return;
                 };
-                let margin = i64::try_from(this.margin.as_secs()).unwrap_or(i64::MAX);
-                let wait = expires_at
-                    .saturating_sub(margin)
-                    .saturating_sub((this.now)());
-                let wait = u64::try_from(wait).unwrap_or(0);
-                tokio::time::sleep(Duration::from_secs(wait)).await;
+                // At least a second between looks, whatever the clock says.
+                let wait = u64::try_from(at.saturating_sub((this.now)())).unwrap_or(0);
+                tokio::time::sleep(Duration::from_secs(wait.max(1))).await;
                 match this.fresh(&found).await {
                     Ok(Some(auth)) => {
                         let credential = Credential {
@@ -199,10 +204,7 @@ impl Refresher {
                             store: Arc::clone(&found.store),
                         };
                     }
-                    Ok(None) => {
-                        // Still fresh (the clock moved less than we waited for): look again soon.
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+                    Ok(None) => {}
                     Err(err) => {
                         tracing::debug!("background refresh stopped: {err}");
                         return;
@@ -212,8 +214,55 @@ impl Refresher {
         });
     }
 
-    fn stale(&self, auth: &Authentication) -> bool {
-        needs_refresh(auth, (self.now)(), self.margin)
+    /// Whether `auth` (the credential of `found`'s key) should be refreshed now.
+    fn due(&self, found: &Found, auth: &Authentication) -> bool {
+        self.due_at(found, auth)
+            .is_some_and(|at| (self.now)() >= at)
+    }
+
+    /// When `auth` falls due: `margin` before it expires, but never before half the life of a
+    /// token this process refreshed itself (a provider whose tokens live shorter than the margin
+    /// must not be asked on every request), and at once when it has expired. `None` for a token
+    /// that cannot be refreshed (no expiry, or no refresh token: it is used until refused).
+    fn due_at(&self, found: &Found, auth: &Authentication) -> Option<i64> {
+        let Authentication::OAuth {
+            expires_at: Some(expires_at),
+            refresh_token: Some(_),
+            ..
+        } = auth
+        else {
+            return None;
+        };
+        let margin = i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX);
+        // The moment `needs_refresh` turns true.
+        let mut at = expires_at.saturating_sub(margin);
+        let refreshed_at = self
+            .refreshed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(found.credential.key.as_str())
+            .copied();
+        if let Some(refreshed_at) = refreshed_at {
+            let half_life = refreshed_at + (expires_at - refreshed_at) / 2;
+            at = at.max(half_life.min(*expires_at));
+        }
+        Some(at)
+    }
+
+    /// After waiting for our turn: the credential to use without refreshing, when the stored
+    /// one is no longer due or was replaced since `found` was read (another caller refreshed).
+    fn settled(&self, found: &Found, current: &Credential) -> Option<Authentication> {
+        let replaced = current.auth.primary_secret().expose()
+            != found.credential.auth.primary_secret().expose();
+        let expired = current
+            .auth
+            .expires_at()
+            .is_some_and(|expires_at| (self.now)() >= expires_at);
+        if !self.due(found, &current.auth) || (replaced && !expired) {
+            Some(current.auth.clone())
+        } else {
+            None
+        }
     }
 
     fn gate(&self, key: &HostKey) -> Arc<tokio::sync::Mutex<()>> {

@@ -5,6 +5,7 @@
 mod flows;
 mod peer;
 mod redaction;
+mod refresher;
 mod security;
 mod session;
 mod support;
