@@ -57,6 +57,7 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
             &mut input,
             printer,
             args.user_agent.as_deref(),
+            global.no_progress,
         )?
     } else {
         if args.user_agent.is_some() {

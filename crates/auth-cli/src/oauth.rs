@@ -59,6 +59,7 @@ pub(crate) fn login(
     input: &mut SecretInput,
     printer: Printer,
     user_agent: Option<&str>,
+    no_progress: bool,
 ) -> anyhow::Result<Authentication> {
     let host = key.as_str().strip_prefix("*.").unwrap_or(key.as_str());
     let issuer = match &args.oauth_issuer_url {
@@ -102,7 +103,8 @@ pub(crate) fn login(
         browser: env.browser.clone(),
         desktop: env.desktop,
         printer,
-        spinner: env.stderr_is_terminal,
+        show_spinner: env.stderr_is_terminal && !no_progress,
+        spinner: std::sync::Mutex::new(None),
     };
     let http = http_client(user_agent)?;
     let now = env.now;
@@ -175,7 +177,21 @@ struct Ui {
     browser: Option<OsString>,
     desktop: bool,
     printer: Printer,
-    spinner: bool,
+    /// A spinner while waiting for the user, on a terminal unless `--no-progress`.
+    show_spinner: bool,
+    spinner: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let spinner = self
+            .spinner
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(spinner) = spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
 }
 
 impl LoginUi for Ui {
@@ -246,10 +262,17 @@ impl LoginUi for Ui {
     }
 
     fn waiting(&self, what: &str) {
-        if self.spinner {
-            let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "{what}");
+        if !self.show_spinner {
+            return;
         }
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message(format!("Waiting for {what}..."));
+        spinner.enable_steady_tick(Duration::from_millis(100));
+        *self
+            .spinner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(spinner);
     }
 }
 
