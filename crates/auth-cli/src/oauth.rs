@@ -286,3 +286,64 @@ pub(crate) fn check_alone(other: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(flags: &[&str]) -> OAuthArgs {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            oauth: OAuthArgs,
+        }
+        let mut argv = vec!["auth"];
+        argv.extend_from_slice(flags);
+        Wrapper::parse_from(argv).oauth
+    }
+
+    fn key(host: &str) -> HostKey {
+        HostKey::for_login(host).unwrap()
+    }
+
+    #[test]
+    fn prefix_dev_uses_oauth_unless_another_method_is_given() {
+        assert!(wanted(&args(&[]), &key("prefix.dev"), false));
+        assert!(wanted(&args(&[]), &key("repo.prefix.dev"), false));
+        assert!(
+            !wanted(&args(&[]), &key("prefix.dev"), true),
+            "--token wins"
+        );
+        assert!(!wanted(&args(&[]), &key("prefix.dev.evil.test"), false));
+        assert!(!wanted(&args(&[]), &key("example.com"), false));
+        assert!(wanted(&args(&["--oauth"]), &key("example.com"), false));
+        assert!(wanted(
+            &args(&["--oauth-flow", "device-code"]),
+            &key("example.com"),
+            false
+        ));
+    }
+
+    #[test]
+    fn scopes_are_openids_prefix_devs_and_the_users() {
+        assert_eq!(
+            scopes(&args(&[]), &key("example.com")),
+            ["openid", "profile", "offline_access"]
+        );
+        assert_eq!(
+            scopes(
+                &args(&["--oauth-scope", "extra", "--oauth-scope", "openid"]),
+                &key("prefix.dev")
+            ),
+            [
+                "openid",
+                "profile",
+                "offline_access",
+                "channel:read",
+                "channel:upload",
+                "extra"
+            ]
+        );
+    }
+}
