@@ -203,6 +203,37 @@ fn auto_uses_the_device_code_when_no_browser_can_open() {
     assert_eq!(oidc.token_requests("authorization_code"), 0, "{printed}");
 }
 
+/// A login whose access tokens live 2 seconds and are refreshed only once expired, to a file
+/// behind the provider.
+struct ShortLived {
+    oidc: Oidc,
+    nginx: Nginx,
+    server: Server,
+    host: String,
+    sandbox: Sandbox,
+}
+
+impl ShortLived {
+    fn logged_in() -> Self {
+        let oidc = Oidc::start(&OidcOptions {
+            access_token_ttl: 2,
+        });
+        let (nginx, server) = protected(&oidc);
+        let host = format!("127.0.0.1:{}", nginx.port(server));
+        let sandbox = sandbox_with_browser();
+        set_margin(&sandbox, 0);
+        let login = sandbox.run(&login_args(&host, &oidc, "auth-code"));
+        assert_eq!(login.code, 0, "{login:?}");
+        Self {
+            oidc,
+            nginx,
+            server,
+            host,
+            sandbox,
+        }
+    }
+}
+
 /// Waits (by asking the provider, not by sleeping) until the provider no longer accepts the
 /// stored access token.
 fn wait_until_inactive(oidc: &Oidc, access_token: &str) {
@@ -217,14 +248,13 @@ fn wait_until_inactive(oidc: &Oidc, access_token: &str) {
 
 #[test]
 fn a_request_after_expiry_refreshes_and_succeeds() {
-    let oidc = Oidc::start(&OidcOptions {
-        access_token_ttl: 2,
-    });
-    let (nginx, server) = protected(&oidc);
-    let host = format!("127.0.0.1:{}", nginx.port(server));
-    let sandbox = sandbox_with_browser();
-    set_margin(&sandbox, 0);
-    assert_eq!(sandbox.run(&login_args(&host, &oidc, "auth-code")).code, 0);
+    let ShortLived {
+        oidc,
+        nginx,
+        server,
+        host,
+        sandbox,
+    } = ShortLived::logged_in();
     let first = stored(&sandbox, &host);
     let url = nginx.url(server, "/pkg/file.bin");
 
@@ -255,14 +285,13 @@ fn a_request_after_expiry_refreshes_and_succeeds() {
 
 #[test]
 fn eight_processes_across_the_expiry_refresh_once() {
-    let oidc = Oidc::start(&OidcOptions {
-        access_token_ttl: 2,
-    });
-    let (nginx, server) = protected(&oidc);
-    let host = format!("127.0.0.1:{}", nginx.port(server));
-    let sandbox = sandbox_with_browser();
-    set_margin(&sandbox, 0);
-    assert_eq!(sandbox.run(&login_args(&host, &oidc, "auth-code")).code, 0);
+    let ShortLived {
+        oidc,
+        nginx,
+        server,
+        host,
+        sandbox,
+    } = ShortLived::logged_in();
     let first = stored(&sandbox, &host);
     wait_until_inactive(&oidc, &token_of(&first, "access_token"));
 
@@ -291,14 +320,13 @@ fn eight_processes_across_the_expiry_refresh_once() {
 
 #[test]
 fn a_failed_refresh_says_to_log_in_again_and_sends_nothing() {
-    let oidc = Oidc::start(&OidcOptions {
-        access_token_ttl: 2,
-    });
-    let (nginx, server) = protected(&oidc);
-    let host = format!("127.0.0.1:{}", nginx.port(server));
-    let sandbox = sandbox_with_browser();
-    set_margin(&sandbox, 0);
-    assert_eq!(sandbox.run(&login_args(&host, &oidc, "auth-code")).code, 0);
+    let ShortLived {
+        oidc,
+        nginx,
+        server,
+        host,
+        sandbox,
+    } = ShortLived::logged_in();
     let entry = stored(&sandbox, &host);
     // The access token expires; then the provider forgets the grant (a logout elsewhere).
     wait_until_inactive(&oidc, &token_of(&entry, "access_token"));
