@@ -360,3 +360,63 @@ fn a_failed_refresh_says_to_log_in_again_and_sends_nothing() {
         nginx.recorded(server)
     );
 }
+
+#[test]
+fn a_given_redirect_uri_is_where_the_browser_comes_back() {
+    let oidc = Oidc::start(&OidcOptions::default());
+    let sandbox = sandbox_with_browser();
+    // A fixed loopback port, as an IdP registration names one (the provider allows any port on
+    // 127.0.0.1 with its registered path); the login only completes if the browser comes back
+    // there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let mut args = login_args("registry.test", &oidc, "auth-code");
+    args.extend(["--oauth-redirect-uri", &redirect]);
+    let login = sandbox.run(&args);
+    assert_eq!(login.code, 0, "{login:?}");
+    let encoded = format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback");
+    assert!(login.stderr.contains(&encoded), "{}", login.stderr);
+    assert!(stored(&sandbox, "registry.test")["refresh_token"].is_string());
+}
+
+#[test]
+fn logout_deletes_even_when_the_provider_cannot_revoke() {
+    let oidc = Oidc::start(&OidcOptions::default());
+    let sandbox = sandbox_with_browser();
+    assert_eq!(
+        sandbox
+            .run(&login_args("registry.test", &oidc, "auth-code"))
+            .code,
+        0
+    );
+    let entry = stored(&sandbox, "registry.test");
+    drop(oidc);
+
+    let logout = sandbox.run(&["logout", "registry.test"]);
+    assert_eq!(logout.code, 0, "{logout:?}");
+    assert!(
+        logout
+            .stderr
+            .contains("could not revoke the tokens of registry.test")
+            && logout.stderr.contains("deleting them here anyway"),
+        "{}",
+        logout.stderr
+    );
+    assert!(
+        logout.stderr.contains("Logged out of registry.test"),
+        "{}",
+        logout.stderr
+    );
+    assert!(stored(&sandbox, "registry.test").is_null());
+    assert_no_token(
+        &logout,
+        &[
+            &token_of(&entry, "access_token"),
+            &token_of(&entry, "refresh_token"),
+        ],
+    );
+}
