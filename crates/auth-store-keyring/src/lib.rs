@@ -9,9 +9,10 @@
 //! timeout, before anything else touches it: no session bus, no Secret Service, no default
 //! collection, a locked collection that would need a prompt nobody can answer, or a bus that never
 //! answers all make the store *unavailable, because …* within the timeout, and the chain moves on
-//! to the next store. It never hangs. After the probe, the store lists its entries once and keeps
-//! them in a per-process index, so every lookup, a miss included, costs no keyring round trip;
-//! this process's own writes update the index.
+//! to the next store. It never hangs. After the probe, the store searches for its entries once
+//! and keeps their keys, not their secrets, in a per-process index: a lookup reads the secret of
+//! the one key it settles on, once, and a miss costs no keyring round trip; listing reads every
+//! secret; this process's own writes update the index.
 
 mod platform;
 mod store;

@@ -37,8 +37,46 @@ impl Default for KeyringOptions {
 pub struct KeyringStore {
     options: KeyringOptions,
     backend: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>>,
-    /// Every entry of the service, read once per process; `None` until the first read.
-    index: RwLock<Option<CredentialIndex<Arc<Credential>>>>,
+    /// Every entry of the service, by key, found once per process; `None` until the first search.
+    index: RwLock<Option<CredentialIndex<Arc<Slot>>>>,
+}
+
+/// One entry of the service: found by the search (which gives its account, the host key, but not
+/// its secret) or written by this process. The secret is read the first time a lookup settles on
+/// this key, and the answer is kept for the process, as the search is: one host costs one secret
+/// read, however many entries the keyring holds. The answer is `None` when the secret could not
+/// be read or is not a credential this version understands; the key still decides a lookup, so a
+/// broader key never answers for it. `get_fresh` and `set` replace the whole slot.
+#[derive(Debug)]
+struct Slot {
+    key: HostKey,
+    /// The keyring entry to read the secret from: the search's own, so no second search.
+    entry: Entry,
+    credential: OnceLock<Option<Arc<Credential>>>,
+}
+
+impl Slot {
+    fn unread(key: HostKey, entry: Entry) -> Arc<Self> {
+        Arc::new(Self {
+            key,
+            entry,
+            credential: OnceLock::new(),
+        })
+    }
+
+    fn read(key: HostKey, entry: Entry, credential: Option<Arc<Credential>>) -> Arc<Self> {
+        Arc::new(Self {
+            key,
+            entry,
+            credential: OnceLock::from(credential),
+        })
+    }
+
+    /// Keeps what the keyring answered for this entry, unless another thread was first.
+    fn fill(&self, secret: Result<String, keyring_core::Error>) -> Option<Arc<Credential>> {
+        let credential = parse(&self.key, secret);
+        self.credential.get_or_init(|| credential).clone()
+    }
 }
 
 impl KeyringStore {
@@ -100,29 +138,29 @@ impl KeyringStore {
         result.map_err(|err| unavailable(describe(&err)))
     }
 
-    /// Reads every entry of the service into the index, once.
+    /// Searches for the entries of the service, once, and indexes them by key; reads no secret.
     fn load(&self) -> Result<(), StoreError> {
         if read(&self.index).is_some() {
             return Ok(());
         }
         let store = self.backend()?;
         let service = self.options.service.clone();
-        let raw: Vec<(String, Result<String, keyring_core::Error>)> = self.call(move || {
+        let found: Vec<(String, Entry)> = self.call(move || {
             let spec = platform::search_spec(&service);
             let spec = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let mut raw = Vec::new();
+            let mut found = Vec::new();
             for entry in store.search(&spec)? {
                 let Some((found_service, account)) = entry.get_specifiers() else {
                     continue;
                 };
                 if found_service == service {
-                    raw.push((account, entry.get_password()));
+                    found.push((account, entry));
                 }
             }
-            Ok(raw)
+            Ok(found)
         })?;
         let mut index = CredentialIndex::new();
-        for (account, secret) in raw {
+        for (account, entry) in found {
             let Ok(key) = HostKey::parse(&account) else {
                 tracing::debug!(
                     account,
@@ -130,37 +168,34 @@ impl KeyringStore {
                 );
                 continue;
             };
-            let auth = match secret {
-                Ok(json) => serde_json::from_str::<Authentication>(&json),
-                Err(err) => {
-                    tracing::warn!(
-                        key = account,
-                        "could not read a keyring entry: {}",
-                        describe(&err)
-                    );
-                    continue;
-                }
-            };
-            if let Ok(auth) = auth {
-                index.insert(key.clone(), Arc::new(Credential { key, auth }));
-            } else {
-                tracing::warn!(
-                    key = account,
-                    "the keyring entry is not a credential this version understands; it was left as it is"
-                );
-            }
+            index.insert(key.clone(), Slot::unread(key, entry));
         }
-        *write(&self.index) = Some(index);
+        // Another thread may have searched too, and this process may have written since.
+        write(&self.index).get_or_insert(index);
         Ok(())
     }
 
     fn with_index<T>(
         &self,
-        f: impl FnOnce(&CredentialIndex<Arc<Credential>>) -> T,
+        f: impl FnOnce(&CredentialIndex<Arc<Slot>>) -> T,
     ) -> Result<T, StoreError> {
         self.load()?;
         let guard = read(&self.index);
         Ok(f(guard.as_ref().expect("loaded above")))
+    }
+
+    /// The slot's credential, reading its secret the first time. The index is not locked
+    /// meanwhile, so a slow keyring never holds up this process's writes.
+    fn credential(&self, slot: Option<Arc<Slot>>) -> Result<Option<Arc<Credential>>, StoreError> {
+        let Some(slot) = slot else {
+            return Ok(None);
+        };
+        if let Some(known) = slot.credential.get() {
+            return Ok(known.clone());
+        }
+        let reading = Arc::clone(&slot);
+        let secret = self.call(move || Ok(reading.entry.get_password()))?;
+        Ok(slot.fill(secret))
     }
 
     fn entry(
@@ -201,64 +236,54 @@ impl CredentialStore for KeyringStore {
     }
 
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
-        self.with_index(|index| index.get(key).cloned())
+        let slot = self.with_index(|index| index.get(key).cloned())?;
+        self.credential(slot)
     }
 
     /// Reads this one entry from the keyring again and updates the cache with it.
     fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
         let store = self.backend()?;
         let entry = self.entry(&store, key)?;
-        let secret = self.call(move || match entry.get_password() {
-            Ok(secret) => Ok(Some(secret)),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
+        let (entry, secret) = self.call(move || match entry.get_password() {
+            Ok(secret) => Ok((entry, Some(secret))),
+            Err(keyring_core::Error::NoEntry) => Ok((entry, None)),
             Err(err) => Err(err),
         })?;
-        let credential = secret.and_then(|json| {
-            if let Ok(auth) = serde_json::from_str::<Authentication>(&json) {
-                Some(Arc::new(Credential {
-                    key: key.clone(),
-                    auth,
-                }))
-            } else {
-                tracing::warn!(
-                    key = key.as_str(),
-                    "the keyring entry is not a credential this version understands"
-                );
-                None
+        let Some(secret) = secret else {
+            if let Some(index) = write(&self.index).as_mut() {
+                index.remove(key);
             }
-        });
+            return Ok(None);
+        };
+        let credential = parse(key, Ok(secret));
         if let Some(index) = write(&self.index).as_mut() {
-            match &credential {
-                Some(credential) => {
-                    index.insert(key.clone(), Arc::clone(credential));
-                }
-                None => {
-                    index.remove(key);
-                }
-            }
+            let slot = Slot::read(key.clone(), entry, credential.clone());
+            index.insert(key.clone(), slot);
         }
         Ok(credential)
     }
 
+    /// The most specific matching key decides, whether or not its value is understood: an entry
+    /// for a host is never silently replaced by a broader one.
     fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
-        self.with_index(|index| {
-            index
-                .find(target)
-                .map(|(_, credential)| Arc::clone(credential))
-        })
+        let slot = self.with_index(|index| index.find(target).map(|(_, slot)| Arc::clone(slot)))?;
+        self.credential(slot)
     }
 
     fn set(&self, key: &HostKey, auth: &Authentication) -> Result<(), StoreError> {
         let store = self.backend()?;
         let entry = self.entry(&store, key)?;
         let json = serde_json::to_string(auth).expect("a credential always serializes");
-        self.call(move || entry.set_password(&json))?;
+        let entry = self.call(move || entry.set_password(&json).map(|()| entry))?;
         if let Some(index) = write(&self.index).as_mut() {
             let credential = Arc::new(Credential {
                 key: key.clone(),
                 auth: auth.clone(),
             });
-            index.insert(key.clone(), credential);
+            index.insert(
+                key.clone(),
+                Slot::read(key.clone(), entry, Some(credential)),
+            );
         }
         Ok(())
     }
@@ -277,13 +302,61 @@ impl CredentialStore for KeyringStore {
         Ok(removed)
     }
 
+    /// Every entry, so every secret not read yet is read now, in one call under the timeout.
     fn list(&self) -> Result<Vec<Arc<Credential>>, StoreError> {
-        self.with_index(|index| {
-            index
-                .iter()
-                .map(|(_, credential)| Arc::clone(credential))
-                .collect()
-        })
+        let slots: Vec<Arc<Slot>> =
+            self.with_index(|index| index.iter().map(|(_, slot)| Arc::clone(slot)).collect())?;
+        let unread: Vec<Arc<Slot>> = slots
+            .iter()
+            .filter(|slot| slot.credential.get().is_none())
+            .cloned()
+            .collect();
+        if !unread.is_empty() {
+            let read = self.call(move || {
+                Ok(unread
+                    .into_iter()
+                    .map(|slot| {
+                        let secret = slot.entry.get_password();
+                        (slot, secret)
+                    })
+                    .collect::<Vec<_>>())
+            })?;
+            for (slot, secret) in read {
+                slot.fill(secret);
+            }
+        }
+        Ok(slots
+            .iter()
+            .filter_map(|slot| slot.credential.get().cloned().flatten())
+            .collect())
+    }
+}
+
+/// What an entry's secret is as a credential; `None`, with a warning, when it could not be read or
+/// is not a credential this version understands. The entry itself is left as it is.
+fn parse(key: &HostKey, secret: Result<String, keyring_core::Error>) -> Option<Arc<Credential>> {
+    let json = match secret {
+        Ok(json) => json,
+        Err(err) => {
+            tracing::warn!(
+                key = key.as_str(),
+                "could not read a keyring entry: {}",
+                describe(&err)
+            );
+            return None;
+        }
+    };
+    if let Ok(auth) = serde_json::from_str::<Authentication>(&json) {
+        Some(Arc::new(Credential {
+            key: key.clone(),
+            auth,
+        }))
+    } else {
+        tracing::warn!(
+            key = key.as_str(),
+            "the keyring entry is not a credential this version understands; it was left as it is and not used"
+        );
+        None
     }
 }
 
@@ -340,12 +413,84 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
 
     use auth_core::{Authentication, CredentialStore as _, HostKey, Secret, UrlTarget};
     use keyring_core::Entry;
+    use keyring_core::api::{CredentialApi, CredentialStoreApi};
 
     use super::{KeyringOptions, KeyringStore};
+
+    /// The mock store, recording the account of every secret read: the mock counts nothing
+    /// itself, and on the Secret Service each read is a D-Bus round trip.
+    #[derive(Debug)]
+    struct Recording {
+        mock: Arc<keyring_core::CredentialStore>,
+        reads: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Recording {
+        fn wrap(&self, entry: Entry) -> Entry {
+            Entry::new_with_credential(Arc::new(RecordingEntry {
+                entry,
+                reads: Arc::clone(&self.reads),
+            }))
+        }
+    }
+
+    impl CredentialStoreApi for Recording {
+        fn vendor(&self) -> String {
+            "recording mock".to_owned()
+        }
+        fn id(&self) -> String {
+            self.mock.id()
+        }
+        fn build(
+            &self,
+            service: &str,
+            user: &str,
+            modifiers: Option<&HashMap<&str, &str>>,
+        ) -> keyring_core::Result<Entry> {
+            Ok(self.wrap(self.mock.build(service, user, modifiers)?))
+        }
+        fn search(&self, spec: &HashMap<&str, &str>) -> keyring_core::Result<Vec<Entry>> {
+            let found = self.mock.search(spec)?;
+            Ok(found.into_iter().map(|entry| self.wrap(entry)).collect())
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    #[derive(Debug)]
+    struct RecordingEntry {
+        entry: Entry,
+        reads: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl CredentialApi for RecordingEntry {
+        fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
+            self.entry.set_secret(secret)
+        }
+        fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
+            let (_, account) = self.entry.get_specifiers().unwrap();
+            self.reads.lock().unwrap().push(account);
+            self.entry.get_secret()
+        }
+        fn delete_credential(&self) -> keyring_core::Result<()> {
+            self.entry.delete_credential()
+        }
+        fn get_credential(&self) -> keyring_core::Result<Option<Arc<keyring_core::Credential>>> {
+            self.entry.get_credential().map(|_| None)
+        }
+        fn get_specifiers(&self) -> Option<(String, String)> {
+            self.entry.get_specifiers()
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
 
     /// What another program (pixi, `secret-tool`) would put in the keyring.
     fn put(backend: &Arc<keyring_core::CredentialStore>, service: &str, account: &str, json: &str) {
@@ -489,5 +634,78 @@ mod tests {
             .map(|c| c.key.to_string())
             .collect();
         assert_eq!(keys, ["good.example.com"]);
+    }
+
+    // The first lookup of a process read every entry's secret, one D-Bus round trip each, to
+    // answer for one host.
+    #[test]
+    fn a_lookup_reads_only_the_secret_of_the_key_it_settles_on() {
+        let reads = Arc::new(Mutex::new(Vec::new()));
+        let backend: Arc<keyring_core::CredentialStore> = Arc::new(Recording {
+            mock: keyring_core::mock::Store::new().unwrap(),
+            reads: Arc::clone(&reads),
+        });
+        for n in 0..20 {
+            let json = format!(r#"{{"BearerToken":"t{n}"}}"#);
+            put(&backend, "rattler", &format!("host{n}.example.com"), &json);
+        }
+        let store = KeyringStore::with_store(backend, KeyringOptions::default());
+        let reads = || reads.lock().unwrap().clone();
+        assert!(reads().is_empty());
+
+        let found = store
+            .find(&UrlTarget::parse("https://host7.example.com/x").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.auth.primary_secret().expose(), "t7");
+        assert_eq!(reads(), ["host7.example.com"]);
+
+        // Read once: the answer is kept, as is a miss, which reads nothing.
+        assert_eq!(
+            find(&store, "https://host7.example.com/y").as_deref(),
+            Some("host7.example.com")
+        );
+        assert_eq!(find(&store, "https://nobody.example.com/"), None);
+        let key = HostKey::parse("host3.example.com").unwrap();
+        assert!(store.get(&key).unwrap().is_some());
+        assert!(store.get(&key).unwrap().is_some());
+        assert_eq!(reads(), ["host7.example.com", "host3.example.com"]);
+
+        // Listing needs every entry, and reads each of the others once.
+        assert_eq!(store.list().unwrap().len(), 20);
+        let mut all = reads();
+        assert_eq!(all.len(), 20);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 20);
+        assert_eq!(store.list().unwrap().len(), 20);
+        assert_eq!(reads().len(), 20);
+    }
+
+    #[test]
+    fn an_entry_not_understood_is_not_replaced_by_a_broader_key() {
+        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        put(
+            &backend,
+            "rattler",
+            "*.example.com",
+            r#"{"BearerToken":"broad"}"#,
+        );
+        put(
+            &backend,
+            "rattler",
+            "future.example.com",
+            r#"{"Kerberos":"t"}"#,
+        );
+        let store = KeyringStore::with_store(backend, KeyringOptions::default());
+        assert_eq!(find(&store, "https://future.example.com/"), None);
+        assert_eq!(find(&store, "https://future.example.com/"), None);
+        assert_eq!(
+            find(&store, "https://other.example.com/").as_deref(),
+            Some("*.example.com")
+        );
+        let key = HostKey::parse("future.example.com").unwrap();
+        assert!(store.get_fresh(&key).unwrap().is_none());
+        assert_eq!(find(&store, "https://future.example.com/"), None);
     }
 }
