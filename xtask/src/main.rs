@@ -333,12 +333,15 @@ fn lint() -> Result<()> {
     Ok(())
 }
 
-/// Every benchmark. `token_process` times the release `auth` binary, so build that first.
+/// Every benchmark. `token_process` times the release `auth` binary, so build that first; `fetch`
+/// downloads from nginx, so install the peers.
 fn bench(args: &[String]) -> Result<()> {
     let extra = match args.split_first() {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
+    // The middleware bench downloads from a real nginx.
+    install_peers()?;
     cmd::run(cargo().args(["build", "--release", "-p", "auth-cli"]))?;
     cmd::run(cargo().args(["bench", "--workspace"]).args(extra))
 }
