@@ -380,7 +380,7 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
     tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
     // An OAuth access token close to expiry is refreshed first, as a download would.
     let auth = if matches!(found.credential.auth, Authentication::OAuth { .. }) {
-        let refresher = crate::oauth::refresher(env, &stores)?;
+        let refresher = crate::oauth::refresher(env, &stores, crate::oauth::http_client(None)?);
         crate::oauth::fresh(&refresher, &found)?
     } else {
         found.credential.auth.clone()

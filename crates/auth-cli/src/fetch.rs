@@ -47,7 +47,18 @@ pub(crate) fn fetch(
     let config = Config::load(Config::path(env).as_deref())?;
     let stores = stores::open_with(env, global.auth_file.as_ref(), &config)?;
 
-    let refresher = crate::oauth::refresher(env, &stores)?;
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30));
+    for resolve in &args.resolve {
+        let (host, addr) = parse_resolve(resolve)?;
+        builder = builder.resolve(&host, addr);
+    }
+    // One client (one TLS setup) for the download and for a token refresh on the way.
+    let http =
+        auth_middleware::reqwest_client(builder).context("could not set up the HTTP client")?;
+
+    let refresher = crate::oauth::refresher(env, &stores, http.clone());
     let mut middleware = AuthMiddleware::new(stores.chain, auth_middleware::system_clock())
         .with_s3(s3_options(env, &config)?)
         .with_refresher(refresher);
@@ -63,22 +74,10 @@ pub(crate) fn fetch(
         middleware = middleware.with_keyring_provider(Arc::new(KeyringCli::new()));
     }
 
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30));
-    for resolve in &args.resolve {
-        let (host, addr) = parse_resolve(resolve)?;
-        builder = builder.resolve(&host, addr);
-    }
-    let client =
-        auth_middleware::client(builder, middleware).context("could not set up the HTTP client")?;
+    let client = auth_middleware::with_middleware(http, middleware);
 
     let show_progress = !global.no_progress && global.quiet == 0 && env.stderr_is_terminal;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")?;
-    runtime.block_on(download(
+    crate::oauth::runtime()?.block_on(download(
         &client,
         url,
         &shown,

@@ -107,20 +107,14 @@ pub(crate) fn login(
         spinner: std::sync::Mutex::new(None),
     };
     let http = http_client(user_agent)?;
-    let now = env.now;
-    let started = std::time::Instant::now();
     runtime()?
-        .block_on(auth_oauth::login(&http, &config, flow, &ui, move || {
-            now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0)
-        }))
+        .block_on(auth_oauth::login(&http, &config, flow, &ui, clock(env)))
         .with_context(|| format!("could not log in to {host}"))
 }
 
 /// The HTTP client of OAuth requests (discovery, tokens, revocation).
 pub(crate) fn http_client(user_agent: Option<&str>) -> anyhow::Result<reqwest::Client> {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    auth_middleware::ensure_crypto_provider();
     reqwest::Client::builder()
         .user_agent(user_agent.unwrap_or(concat!("auth/", env!("CARGO_PKG_VERSION"))))
         .connect_timeout(Duration::from_secs(30))
@@ -129,6 +123,7 @@ pub(crate) fn http_client(user_agent: Option<&str>) -> anyhow::Result<reqwest::C
         .context("could not set up the HTTP client")
 }
 
+/// The runtime of a command's async work (`fetch`, OAuth): one thread, as a CLI needs.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -137,15 +132,19 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The refresher every command shares: its lock sits beside the credentials file.
-pub(crate) fn refresher(env: &Env, stores: &Stores) -> anyhow::Result<Arc<Refresher>> {
-    let now = env.now;
-    let started = std::time::Instant::now();
-    Ok(Refresher::with_margin(
-        http_client(None)?,
+pub(crate) fn refresher(env: &Env, stores: &Stores, http: reqwest::Client) -> Arc<Refresher> {
+    Refresher::with_margin(
+        http,
         &stores.lock_dir,
-        Arc::new(move || now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0)),
+        Arc::new(clock(env)),
         stores.refresh_margin,
-    ))
+    )
+}
+
+/// Unix seconds now: the time `Env` read at start, moved on by a monotonic clock.
+fn clock(env: &Env) -> impl Fn() -> i64 + Send + Sync + 'static {
+    let (now, started) = (env.now, std::time::Instant::now());
+    move || now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0)
 }
 
 /// `found`'s credential, refreshed first when it is an OAuth login close to expiry.

@@ -60,23 +60,37 @@ pub trait TokenRefresher: Send + Sync + fmt::Debug {
 }
 
 /// A reqwest client with this middleware and no redirect handling of its own.
-///
-/// reqwest is built here without a default TLS crypto provider (so only `ring` is compiled in);
-/// if the process has installed none, this installs `ring`'s.
 pub fn client(
     builder: reqwest::ClientBuilder,
     middleware: AuthMiddleware,
 ) -> Result<ClientWithMiddleware, reqwest::Error> {
+    Ok(with_middleware(reqwest_client(builder)?, middleware))
+}
+
+/// The plain reqwest client under [`client`], for a caller that also needs it alone (the OAuth
+/// refresher shares it): redirects left to the middleware, a TLS crypto provider in place.
+pub fn reqwest_client(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, reqwest::Error> {
+    ensure_crypto_provider();
+    builder.redirect(reqwest::redirect::Policy::none()).build()
+}
+
+/// `client` (made by [`reqwest_client`]) with this middleware.
+pub fn with_middleware(
+    client: reqwest::Client,
+    middleware: AuthMiddleware,
+) -> ClientWithMiddleware {
+    reqwest_middleware::ClientBuilder::new(client)
+        .with(middleware)
+        .build()
+}
+
+/// reqwest is built here without a default TLS crypto provider (so only `ring` is compiled in);
+/// if the process has installed none, this installs `ring`'s.
+pub fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Err only when another thread installed one first, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    let client = builder
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    Ok(reqwest_middleware::ClientBuilder::new(client)
-        .with(middleware)
-        .build())
 }
 
 /// Authenticates requests from a [`StoreChain`]; see the crate documentation.
@@ -186,6 +200,17 @@ impl AuthMiddleware {
             username = Some(user);
             request.headers_mut().remove(AUTHORIZATION);
         }
+        // Credentials in the URL (of a request built without reqwest's builder, which would have
+        // moved them into a header) are the caller's explicit choice: they win, as in uv.
+        if request.url().password().is_some() && request.url().scheme().starts_with("http") {
+            let url = request.url_mut();
+            let username = percent_decode(url.username());
+            let password = percent_decode(url.password().unwrap_or_default());
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            apply::basic(request, &username, &password);
+            return Ok(Applied::Other { what: "the URL" });
+        }
         // Not http, https or s3: nothing of ours applies.
         let Ok(target) = UrlTarget::from_url(request.url()) else {
             return Ok(Applied::Nothing);
@@ -203,17 +228,6 @@ impl AuthMiddleware {
             let now = (self.clock)();
             s3::sign_s3_url(request, &self.s3, found.as_ref(), now)?;
             return Ok(found.map_or(Applied::Environment, Applied::Stored));
-        }
-
-        if request.url().password().is_some() {
-            // Credentials in the URL are the caller's explicit choice: they win, as in uv.
-            let url = request.url_mut();
-            let username = percent_decode(url.username());
-            let password = percent_decode(url.password().unwrap_or_default());
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            apply::basic(request, &username, &password);
-            return Ok(Applied::Other { what: "the URL" });
         }
 
         let Some(found) = found else {

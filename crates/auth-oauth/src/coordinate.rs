@@ -297,7 +297,12 @@ impl Refresher {
         let path = self.lock_path.clone();
         let locked = tokio::task::spawn_blocking(move || -> std::io::Result<File> {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+                // Private, like the credentials file's own directory (`~/.rattler`).
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir)?;
             }
             let mut options = std::fs::OpenOptions::new();
             options.create(true).truncate(false).write(true);

@@ -17,6 +17,10 @@ const MAX_BODY: usize = 1 << 20;
 pub(crate) struct OidcHttp<'a>(pub(crate) &'a reqwest::Client);
 
 /// A failed request of [`OidcHttp`], its reason without the URL.
+/// How long one request to the provider may take: the caller's client may have no overall
+/// timeout (a download client shared with the refresher), and a refresh must not hang a download.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
+
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct OidcHttpError(String);
@@ -35,6 +39,7 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for OidcHttp<'_> {
                 .request(parts.method, &url)
                 .headers(parts.headers)
                 .body(body)
+                .timeout(REQUEST_TIMEOUT)
                 .send()
                 .await
                 .map_err(|err| OidcHttpError(describe_reqwest(err)))?;
@@ -90,7 +95,12 @@ pub(crate) async fn post_form(
         url: redact_url(url),
         reason: describe_reqwest(err),
     };
-    let response = request.body(body).send().await.map_err(http_error)?;
+    let response = request
+        .body(body)
+        .timeout(REQUEST_TIMEOUT)
+        .send()
+        .await
+        .map_err(http_error)?;
     let status = response.status();
     let body = read_body(response).await.map_err(http_error)?;
     Ok(FormResponse { status, body })

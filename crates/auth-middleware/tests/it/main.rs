@@ -21,6 +21,17 @@ fn chain(entries: &[(&str, Authentication)]) -> StoreChain {
     StoreChain::new(vec![Arc::new(store)])
 }
 
+/// A middleware whose one stored credential is a Bearer token for 127.0.0.1.
+fn bearer_for_loopback() -> AuthMiddleware {
+    AuthMiddleware::new(
+        chain(&[(
+            "127.0.0.1",
+            Authentication::BearerToken(Secret::new(TOKEN.into())),
+        )]),
+        auth_middleware::system_clock(),
+    )
+}
+
 fn client(middleware: AuthMiddleware) -> ClientWithMiddleware {
     auth_middleware::client(reqwest::Client::builder(), middleware).unwrap()
 }
@@ -130,13 +141,7 @@ fn a_callers_own_authorization_is_left_alone() {
     let mut builder = Nginx::builder();
     let server = builder.recorder(&[]);
     let nginx = builder.start();
-    let middleware = AuthMiddleware::new(
-        chain(&[(
-            "127.0.0.1",
-            Authentication::BearerToken(Secret::new(TOKEN.into())),
-        )]),
-        auth_middleware::system_clock(),
-    );
+    let middleware = bearer_for_loopback();
     let status = runtime().block_on(async {
         client(middleware)
             .get(nginx.url(server, "/own"))
@@ -161,13 +166,7 @@ fn a_307_repeats_the_method_and_the_stored_credential_goes_to_each_same_origin_h
     );
     builder.record(server);
     let nginx = builder.start();
-    let middleware = AuthMiddleware::new(
-        chain(&[(
-            "127.0.0.1",
-            Authentication::BearerToken(Secret::new(TOKEN.into())),
-        )]),
-        auth_middleware::system_clock(),
-    );
+    let middleware = bearer_for_loopback();
     let text = runtime().block_on(async {
         client(middleware)
             .post(nginx.url(server, "/old"))
@@ -233,4 +232,27 @@ fn the_middlewares_debug_shows_no_secret() {
         !debug.contains(TOKEN) && !debug.contains(SECRET_KEY),
         "{debug}"
     );
+}
+
+#[test]
+fn credentials_in_a_prebuilt_requests_url_become_basic_and_win() {
+    use base64::Engine as _;
+    let mut builder = Nginx::builder();
+    let server = builder.recorder(&[]);
+    let nginx = builder.start();
+    let middleware = bearer_for_loopback();
+    // A request made without reqwest's builder keeps the user info in its URL.
+    let url = nginx
+        .url(server, "/url-credentials")
+        .replace("http://", "http://bob:p%40ss@");
+    let request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+    let status = runtime()
+        .block_on(client(middleware).execute(request))
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let expected = base64::engine::general_purpose::STANDARD.encode("bob:p@ss");
+    let log = nginx.recorded(server);
+    assert!(log.contains(&format!("Basic {expected}")), "{log}");
+    assert!(!log.contains(TOKEN), "{log}");
 }
