@@ -124,12 +124,65 @@ impl Authentication {
 
     /// Parses one credential from its JSON value.
     ///
-    /// The error says only where and what kind of problem it is: serde's own messages quote the
-    /// offending value, which could be a secret.
+    /// The error describes the value by its shape only ("a string where an object was
+    /// expected"): serde's own messages quote the input (``unknown variant `SECRET` `` for a bare
+    /// string), and any string in a credentials file may be a secret.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the stores hand over the value they parsed; borrowing would change every caller"
+    )]
     pub fn from_json_value(value: serde_json::Value) -> Result<Self, InvalidCredential> {
-        serde_json::from_value(value).map_err(|err| InvalidCredential {
-            reason: describe_data_error(&err),
-        })
+        match Self::deserialize(&value) {
+            Ok(auth) => Ok(auth),
+            Err(_) => Err(InvalidCredential {
+                reason: describe_invalid(&value),
+            }),
+        }
+    }
+
+    /// Refuses a credential that no server could accept, before it is stored: an empty token or
+    /// user name, a user name with `:` (RFC 7617 cannot carry it), control characters (they
+    /// cannot go into a header).
+    pub fn validate(&self) -> Result<(), InvalidCredential> {
+        let fail = |reason: &str| {
+            Err(InvalidCredential {
+                reason: reason.to_owned(),
+            })
+        };
+        let secrets_ok = self
+            .secrets()
+            .iter()
+            .all(|secret| !secret.expose().chars().any(char::is_control));
+        if !secrets_ok {
+            return fail(
+                "the secret contains a control character (a newline, say), which cannot be sent in a header",
+            );
+        }
+        match self {
+            Self::BearerToken(token) | Self::CondaToken(token) if token.expose().is_empty() => {
+                fail("the token is empty")
+            }
+            Self::OAuth { access_token, .. } if access_token.expose().is_empty() => {
+                fail("the access token is empty")
+            }
+            Self::BasicHTTP { username, .. } if username.is_empty() => {
+                fail("the user name is empty")
+            }
+            Self::BasicHTTP { username, .. } if username.contains(':') => fail(
+                "the user name contains `:`, which HTTP Basic authentication cannot carry (RFC 7617)",
+            ),
+            Self::BasicHTTP { username, .. } if username.chars().any(char::is_control) => {
+                fail("the user name contains a control character")
+            }
+            Self::S3Credentials {
+                access_key_id,
+                secret_access_key,
+                ..
+            } if access_key_id.is_empty() || secret_access_key.expose().is_empty() => {
+                fail("the S3 access key ID or secret access key is empty")
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -140,17 +193,127 @@ pub struct InvalidCredential {
     reason: String,
 }
 
-/// Describes a serde data error without quoting any value from the input.
-fn describe_data_error(err: &serde_json::Error) -> String {
-    let message = err.to_string();
-    // serde's "unknown variant `X`, expected one of ..." names only variant names, never values.
-    if message.starts_with("unknown variant") || message.starts_with("missing field") {
-        return message;
+/// The kinds, and for each the fields with their JSON type and whether they are required.
+const KINDS: &[(&str, Option<&[Field]>)] = &[
+    ("BearerToken", None),
+    (
+        "BasicHTTP",
+        Some(&[("username", Ty::Str, true), ("password", Ty::Str, true)]),
+    ),
+    ("CondaToken", None),
+    (
+        "S3Credentials",
+        Some(&[
+            ("access_key_id", Ty::Str, true),
+            ("secret_access_key", Ty::Str, true),
+            ("session_token", Ty::Str, false),
+        ]),
+    ),
+    (
+        "OAuth",
+        Some(&[
+            ("audience", Ty::Str, false),
+            ("access_token", Ty::Str, true),
+            ("refresh_token", Ty::Str, false),
+            ("expires_at", Ty::Int, false),
+            ("token_endpoint", Ty::Str, true),
+            ("revocation_endpoint", Ty::Str, false),
+            ("client_id", Ty::Str, true),
+            ("issuer", Ty::Str, false),
+            ("client_secret", Ty::Str, false),
+        ]),
+    ),
+];
+
+type Field = (&'static str, Ty, bool);
+
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    Int,
+}
+
+impl Ty {
+    /// Whether a value fits; `null` fits an optional field.
+    fn accepts(self, value: &serde_json::Value, required: bool) -> bool {
+        match (self, value) {
+            (_, serde_json::Value::Null) => !required,
+            (Self::Str, serde_json::Value::String(_)) => true,
+            (Self::Int, serde_json::Value::Number(n)) => n.is_i64(),
+            _ => false,
+        }
     }
-    if message.starts_with("unknown field") {
-        return message;
+
+    fn expected(self) -> &'static str {
+        match self {
+            Self::Str => "a string",
+            Self::Int => "a whole number",
+        }
     }
-    "a field has the wrong type or shape".to_owned()
+}
+
+/// What a value is, never what it says.
+fn shape(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Why a value is not a credential, in words made only of its shape and of names from our own
+/// format: a key or value of the input is never quoted.
+fn describe_invalid(value: &serde_json::Value) -> String {
+    let kinds = KINDS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let serde_json::Value::Object(map) = value else {
+        return format!(
+            "{} where an object naming the credential kind ({kinds}) was expected",
+            shape(value)
+        );
+    };
+    let mut entries = map.iter();
+    let (Some((kind, inner)), None) = (entries.next(), entries.next()) else {
+        return format!(
+            "an object with {} fields where one naming the credential kind ({kinds}) was expected",
+            map.len()
+        );
+    };
+    let Some((kind, fields)) = KINDS.iter().find(|(name, _)| name == kind) else {
+        return format!("an unknown credential kind (expected one of {kinds})");
+    };
+    let Some(fields) = fields else {
+        return format!(
+            "`{kind}` holds {} where a string was expected",
+            shape(inner)
+        );
+    };
+    let serde_json::Value::Object(inner) = inner else {
+        return format!(
+            "`{kind}` holds {} where an object was expected",
+            shape(inner)
+        );
+    };
+    for (name, ty, required) in *fields {
+        match inner.get(*name) {
+            None if *required => return format!("`{kind}` has no field `{name}`"),
+            Some(value) if !ty.accepts(value, *required) => {
+                return format!(
+                    "the field `{name}` of `{kind}` is {} where {} was expected",
+                    shape(value),
+                    ty.expected()
+                );
+            }
+            _ => {}
+        }
+    }
+    format!("`{kind}` has a field of the wrong type or shape")
 }
 
 #[cfg(test)]
@@ -207,16 +370,73 @@ mod tests {
         // The value of a mistyped field could be a secret: serde would quote it.
         check(
             r#"{"BearerToken":12345678}"#,
-            "error: a field has the wrong type or shape",
+            "error: `BearerToken` holds a number where a string was expected",
         );
         check(
             r#"{"BasicHTTP":{"username":"u"}}"#,
-            "error: missing field `password`",
+            "error: `BasicHTTP` has no field `password`",
         );
         check(
             r#"{"Kerberos":"ticket-secret"}"#,
-            "error: unknown variant `Kerberos`, expected one of `BearerToken`, `BasicHTTP`, `CondaToken`, `S3Credentials`, `OAuth`",
+            "error: an unknown credential kind (expected one of BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth)",
         );
+        // A bare string was read by serde as a unit variant and quoted: the red team's
+        // `{"example.org": "SECRETZZ123"}` printed ``unknown variant `SECRETZZ123` ``.
+        check(
+            r#""SECRETZZ123""#,
+            "error: a string where an object naming the credential kind (BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth) was expected",
+        );
+        check(
+            r#"{"SECRETZZ123":{}}"#,
+            "error: an unknown credential kind (expected one of BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth)",
+        );
+        check(
+            r#"{"BasicHTTP":{"username":"u","password":["SECRETZZ123"]}}"#,
+            "error: the field `password` of `BasicHTTP` is an array where a string was expected",
+        );
+        check(
+            r#"{"OAuth":{"access_token":"SECRETZZ123","expires_at":"soon","token_endpoint":"t","client_id":"c"}}"#,
+            "error: the field `expires_at` of `OAuth` is a string where a whole number was expected",
+        );
+        check(
+            r#"{"BearerToken":"a","BasicHTTP":{}}"#,
+            "error: an object with 2 fields where one naming the credential kind (BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth) was expected",
+        );
+    }
+
+    #[test]
+    fn refuses_credentials_no_server_can_accept() {
+        let basic = |user: &str, password: &str| Authentication::BasicHTTP {
+            username: user.to_owned(),
+            password: Secret::from(password),
+        };
+        let cases = [
+            Authentication::BearerToken(Secret::from("")),
+            Authentication::CondaToken(Secret::from("")),
+            Authentication::BearerToken(Secret::from("tok\nX-Injected: 1")),
+            basic("", "p"),
+            basic("a:b", "p"),
+            basic("a\u{1b}b", "p"),
+            basic("alice", ""),
+            Authentication::BearerToken(Secret::from("tok")),
+        ];
+        let out: Vec<String> = cases
+            .iter()
+            .map(|auth| match auth.validate() {
+                Ok(()) => "ok".to_owned(),
+                Err(err) => err.to_string(),
+            })
+            .collect();
+        insta::assert_snapshot!(out.join("\n"), @r"
+        the token is empty
+        the token is empty
+        the secret contains a control character (a newline, say), which cannot be sent in a header
+        the user name is empty
+        the user name contains `:`, which HTTP Basic authentication cannot carry (RFC 7617)
+        the user name contains a control character
+        ok
+        ok
+        ");
     }
 
     #[test]

@@ -62,6 +62,15 @@ pub enum HostKeyError {
         "`*.{0}` would match every site under the public suffix `{0}`; use the registry's own domain, such as `*.example.{0}`"
     )]
     PublicSuffixWildcard(String),
+    /// A path with a `.` or `..` segment, which no request path (normalized by the client) has.
+    #[error("a host key's path cannot have `.` or `..` segments; write the path it leads to")]
+    DotSegment,
+    /// A control character, which no host or path can hold and a terminal would act on.
+    #[error("a host key cannot contain control characters")]
+    ControlCharacter,
+    /// Longer than DNS allows (RFC 1035: 253 bytes in all, 63 a label).
+    #[error("the host name is longer than DNS allows (253 bytes, 63 a label)")]
+    TooLong,
     /// An S3 key with a port or wildcard.
     #[error("an S3 key is `s3://BUCKET` or `s3://BUCKET/PREFIX`")]
     InvalidS3Key,
@@ -87,6 +96,9 @@ impl HostKey {
         if trimmed.contains(['?', '#']) {
             return Err(HostKeyError::QueryOrFragment);
         }
+        if trimmed.chars().any(char::is_control) {
+            return Err(HostKeyError::ControlCharacter);
+        }
         let (scheme, rest) = match trimmed.split_once("://") {
             Some((scheme, rest)) => (Some(parse_scheme(scheme)?), rest),
             None => (None, trimmed),
@@ -102,12 +114,19 @@ impl HostKey {
             .map_or(authority, |(_, host)| host);
         let (host, port) = split_port(authority)?;
         let path = path.trim_end_matches('/');
+        if path.split(['/', '\\']).any(is_dot_segment) {
+            return Err(HostKeyError::DotSegment);
+        }
         let path = (!path.is_empty()).then(|| Box::<str>::from(path));
 
         if scheme == Some(Scheme::S3) && (port.is_some() || host.contains('*')) {
             return Err(HostKeyError::InvalidS3Key);
         }
         let host = if let Some(base) = host.strip_prefix("*.") {
+            if base.contains('*') {
+                // `*.*.example.com` would slip past the wildcard and public-suffix checks.
+                return Err(HostKeyError::MisplacedWildcard);
+            }
             let base = normalize_host(base)?;
             check_wildcard_base(&base)?;
             HostSpec::Wildcard(base.into())
@@ -316,8 +335,11 @@ fn normalize_host(host: &str) -> Result<String, HostKeyError> {
     }
     match url::Host::parse(host) {
         Ok(url::Host::Domain(domain)) => {
-            if domain.split('.').any(str::is_empty) || domain.contains(['/', '\\', '@', ' ']) {
+            if domain.split('.').any(str::is_empty) || domain.contains(['/', '\\', '@', ' ', '*']) {
                 return Err(HostKeyError::InvalidHost(host.to_owned()));
+            }
+            if domain.len() > 253 || domain.split('.').any(|label| label.len() > 63) {
+                return Err(HostKeyError::TooLong);
             }
             Ok(domain)
         }
@@ -364,6 +386,15 @@ pub(crate) fn is_same_or_subdomain(host: &str, base: &str) -> bool {
     }
 }
 
+/// `.` and `..`, also percent-encoded as a WHATWG parser reads them.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
+    )
+}
+
 /// `path` starts with `prefix` at a segment boundary: `/a/b` covers `/a/b`, `/a/b/` and `/a/b/c`,
 /// never `/a/bc`.
 fn path_has_prefix(path: &str, prefix: &str) -> bool {
@@ -397,7 +428,8 @@ mod tests {
     fn table(inputs: &[&str], f: fn(&str) -> String) -> String {
         let mut out = String::new();
         for input in inputs {
-            writeln!(out, "{input:<28} -> {}", f(input)).unwrap();
+            let shown = crate::escape_control(input);
+            writeln!(out, "{shown:<28} -> {}", f(input)).unwrap();
         }
         out
     }
@@ -427,6 +459,16 @@ mod tests {
             "host?x=1",
             "s3://*.bucket",
             "",
+            "*.*.example.com",
+            "*.*.com",
+            "HTTPS://Example.com",
+            "S3://bkt",
+            "example.com/org/../other",
+            "example.com/./x",
+            "example.com/%2E%2e/x",
+            "ex\u{1b}]0;PWNED\u{7}ample.com",
+            &"a".repeat(64),
+            &format!("{}.com", vec!["a".repeat(60); 5].join(".")),
         ], parse), @r"
         prefix.dev                   -> prefix.dev
         *.prefix.dev                 -> *.prefix.dev
@@ -450,6 +492,16 @@ mod tests {
         host?x=1                     -> error: a host key cannot contain `?` or `#`
         s3://*.bucket                -> error: an S3 key is `s3://BUCKET` or `s3://BUCKET/PREFIX`
                                      -> error: the host is empty
+        *.*.example.com              -> error: a wildcard must be the whole first label, as in `*.example.com`
+        *.*.com                      -> error: a wildcard must be the whole first label, as in `*.example.com`
+        HTTPS://Example.com          -> https://example.com
+        S3://bkt                     -> s3://bkt
+        example.com/org/../other     -> error: a host key's path cannot have `.` or `..` segments; write the path it leads to
+        example.com/./x              -> error: a host key's path cannot have `.` or `..` segments; write the path it leads to
+        example.com/%2E%2e/x         -> error: a host key's path cannot have `.` or `..` segments; write the path it leads to
+        ex\u{1b}]0;PWNED\u{7}ample.com -> error: a host key cannot contain control characters
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa -> error: the host name is longer than DNS allows (253 bytes, 63 a label)
+        aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com -> error: the host name is longer than DNS allows (253 bytes, 63 a label)
         ");
     }
 

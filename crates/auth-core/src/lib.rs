@@ -8,6 +8,8 @@
 //! Backends implement [`CredentialStore`]; [`StoreChain`] composes them.
 
 mod authentication;
+mod decision;
+mod escape;
 mod host;
 mod index;
 mod redact;
@@ -16,9 +18,11 @@ mod store;
 mod url_target;
 
 pub use authentication::{Authentication, InvalidCredential};
+pub use decision::{Decision, Placement, Withheld, is_loopback};
+pub use escape::escape_control;
 pub use host::{HostKey, HostKeyError, HostSpec, Specificity};
 pub use index::CredentialIndex;
-pub use redact::redact_url;
+pub use redact::{SafeUrl, redact_url};
 pub use secret::Secret;
 pub use store::{
     Credential, CredentialStore, Found, Listed, MemoryStore, Saved, StoreChain, StoreError,

@@ -1,34 +1,138 @@
-//! `redact_url`: a URL safe to print, with user information, conda tokens and signed query values
-//! replaced (uv's `DisplaySafeUrl` idea).
+//! `SafeUrl` and `redact_url`: a URL, or text that was meant to be one, in the only form that may
+//! reach a message or a log: user information, `/t/<TOKEN>/` segments and query values replaced
+//! and control characters escaped (uv's `DisplaySafeUrl`, holding the redacted text itself).
 
-/// The URL with the password of any user information, a `/t/<TOKEN>/` path segment and the values
-/// of `X-Amz-Signature`, `X-Amz-Credential` and `X-Amz-Security-Token` replaced by `****`.
+use std::fmt;
+
+use crate::escape::escape_control;
+
+/// What replaces a secret.
+const MASK: &str = "****";
+
+/// A URL that can only be shown redacted: it holds the redacted text, never the original, so no
+/// `Display`, `Debug` or serialization of an error holding one can leak what the URL carried.
 ///
-/// Works on the text, so it also redacts strings that are not valid URLs (a mistyped host).
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(at) => url.split_at(at + 3),
-        None => ("", url),
+/// Every error and log field that names a URL holds a `SafeUrl` instead of a `String`.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct SafeUrl(Box<str>);
+
+impl SafeUrl {
+    /// The redacted form of `text`, which need not be a valid URL (see [`redact_url`]).
+    pub fn new(text: &str) -> Self {
+        Self(redact_url(text).into())
+    }
+
+    /// The redacted text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&url::Url> for SafeUrl {
+    fn from(url: &url::Url) -> Self {
+        Self::new(url.as_str())
+    }
+}
+
+impl From<&str> for SafeUrl {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl fmt::Display for SafeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for SafeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SafeUrl({:?})", &*self.0)
+    }
+}
+
+/// `text` with everything that may be a secret replaced by `****`, and control characters
+/// escaped, whether or not it is a valid URL:
+///
+/// - the password of user information, or the user name when it stands alone (it may be a
+///   token: `https://TOKEN@host`);
+/// - the segment after a `/t/` segment (the conda token);
+/// - the value of every query and fragment parameter (signatures, `token=`, `access_token=`).
+///
+/// An `http(s)` URL that parses is redacted from its parsed parts, so a password holding `@`,
+/// `#`, `/` or `?` is found whole. Other text (a URL that does not parse, a bare host) is
+/// redacted more broadly: everything up to its last `@` is user information, because a parser's
+/// idea of where the authority ends is exactly what failed.
+pub fn redact_url(text: &str) -> String {
+    let redacted = match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            redact_parsed(&url)
+        }
+        _ => redact_text(text),
+    };
+    escape_control(&redacted).into_owned()
+}
+
+fn redact_parsed(url: &url::Url) -> String {
+    let text = url.as_str();
+    // The serialization is `scheme://[userinfo@]host...`; userinfo is percent-encoded there, so
+    // the last `@` before the host is the only unencoded one.
+    let after_scheme = url.scheme().len() + 3;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..after_scheme]);
+    let rest = &text[after_scheme..];
+    let rest = if url.username().is_empty() && url.password().is_none() {
+        rest
+    } else {
+        let host_start = rest.find('@').map_or(0, |at| at + 1);
+        push_userinfo(&mut out, url.username(), url.password().is_some());
+        &rest[host_start..]
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    out.push_str(&rest[..authority_end]);
+    push_path_and_query(&mut out, &rest[authority_end..]);
+    out
+}
+
+fn redact_text(text: &str) -> String {
+    let (scheme, rest) = match text.find("://") {
+        Some(at) => text.split_at(at + 3),
+        None => ("", text),
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(scheme);
+    // Text that failed to parse: the user information may hold any character at all.
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) if !user.contains(['/', '?', '#', '\\']) => {
+                    push_userinfo(&mut out, user, true);
+                }
+                _ => push_userinfo(&mut out, "", false),
+            }
+            &rest[at + 1..]
+        }
+        None => rest,
     };
     let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let mut out = String::with_capacity(url.len());
-    out.push_str(scheme);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            match userinfo.split_once(':') {
-                Some((user, _password)) => {
-                    out.push_str(user);
-                    out.push_str(":****");
-                }
-                // A lone user name may itself be a token (`https://TOKEN@host`).
-                None => out.push_str("****"),
-            }
-            out.push('@');
-            out.push_str(host);
-        }
-        None => out.push_str(authority),
+    out.push_str(&rest[..authority_end]);
+    push_path_and_query(&mut out, &rest[authority_end..]);
+    out
+}
+
+/// `user:****@` when there is a password, else `****@` (a lone user name may be a token).
+fn push_userinfo(out: &mut String, user: &str, has_password: bool) {
+    if has_password && !user.is_empty() {
+        out.push_str(user);
+        out.push(':');
     }
+    out.push_str(MASK);
+    out.push('@');
+}
+
+fn push_path_and_query(out: &mut String, tail: &str) {
     let (path, query) = match tail.find(['?', '#']) {
         Some(at) => tail.split_at(at),
         None => (tail, ""),
@@ -43,46 +147,35 @@ pub fn redact_url(url: &str) -> String {
         out.push_str(segment);
         if segment == "t" && segments.peek().is_some() {
             segments.next();
-            out.push_str("/****");
+            out.push('/');
+            out.push_str(MASK);
         }
     }
-    out.push_str(&redact_query(query));
-    out
+    push_params(out, query);
 }
 
-fn redact_query(query: &str) -> String {
-    let Some(params) = query.strip_prefix('?') else {
-        return query.to_owned();
-    };
-    let (params, fragment) = match params.find('#') {
-        Some(at) => params.split_at(at),
-        None => (params, ""),
-    };
-    let redacted: Vec<String> = params
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_sensitive_param(name) => format!("{name}=****"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("?{}{fragment}", redacted.join("&"))
-}
-
-fn is_sensitive_param(name: &str) -> bool {
-    [
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "token",
-        "access_token",
-    ]
-    .iter()
-    .any(|sensitive| name.eq_ignore_ascii_case(sensitive))
+/// `?a=1&b#c=2` as `?a=****&b#c=****`: names are kept, every value is masked.
+fn push_params(out: &mut String, mut rest: &str) {
+    while let Some(delimiter) = rest.chars().next() {
+        out.push(delimiter);
+        rest = &rest[delimiter.len_utf8()..];
+        let end = rest.find(['&', '#', '?']).unwrap_or(rest.len());
+        let (pair, tail) = rest.split_at(end);
+        match pair.split_once('=') {
+            Some((name, _)) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(MASK);
+            }
+            None => out.push_str(pair),
+        }
+        rest = tail;
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{SafeUrl, redact_url};
 
     #[test]
     fn redacts_every_secret_a_url_can_carry() {
@@ -93,7 +186,9 @@ mod tests {
             "https://conda.anaconda.org/t/abc-123/conda-forge/noarch",
             "https://conda.anaconda.org/t/abc-123",
             "https://b.s3.amazonaws.com/k?X-Amz-Credential=AK%2F&X-Amz-Signature=deadbeef&x=1#frag",
+            "https://host/cb#access_token=SECRET&state=1",
             "host.example:8443/t/tok/x",
+            "s3://bucket/key?X-Amz-Security-Token=SESSION",
         ];
         let out: Vec<String> = urls.iter().map(|url| redact_url(url)).collect();
         insta::assert_snapshot!(out.join("\n"), @r"
@@ -102,8 +197,65 @@ mod tests {
         https://****@host.example/
         https://conda.anaconda.org/t/****/conda-forge/noarch
         https://conda.anaconda.org/t/****
-        https://b.s3.amazonaws.com/k?X-Amz-Credential=****&X-Amz-Signature=****&x=1#frag
+        https://b.s3.amazonaws.com/k?X-Amz-Credential=****&X-Amz-Signature=****&x=****#frag
+        https://host/cb#access_token=****&state=****
         host.example:8443/t/****/x
+        s3://bucket/key?X-Amz-Security-Token=****
         ");
+    }
+
+    // A password holding `@`, `#`, `/`, `?`, `%` or `:`, in a URL that parses and in text that
+    // does not: the red team's `https://alice:SEC#RET@127.0.0.1:1/x` printed whole.
+    #[test]
+    fn passwords_with_delimiters_are_redacted_whole() {
+        let urls = [
+            "https://alice:p@ss@host.example/",
+            "https://alice:SEC#RET@127.0.0.1:1/x",
+            "https://alice:SEC?RET@127.0.0.1:1/x",
+            "https://alice:SEC/RET@127.0.0.1:1/x",
+            "https://alice:SEC%RET@127.0.0.1:1/x",
+            "https://alice:SEC:RET@127.0.0.1:1/x",
+            "https://alice:SEC RET@host/x",
+            "https://alice:SEC@RET@[::1/x",
+            "alice:SECRET@host.example/x",
+            "s3://AKID:SECRET@bucket/key",
+            "HTTPS://ALICE:SECRET@HOST.example/",
+        ];
+        let out: Vec<String> = urls.iter().map(|url| redact_url(url)).collect();
+        for line in &out {
+            assert!(
+                !line.contains("SEC") && !line.contains("ss@") && !line.contains("RET"),
+                "{line}"
+            );
+        }
+        insta::assert_snapshot!(out.join("\n"), @r"
+        https://alice:****@host.example/
+        https://alice:****@127.0.0.1:1/x
+        https://alice:****@127.0.0.1:1/x
+        https://alice:****@127.0.0.1:1/x
+        https://alice:****@127.0.0.1:1/x
+        https://alice:****@127.0.0.1:1/x
+        https://alice:****@host/x
+        https://alice:****@[::1/x
+        alice:****@host.example/x
+        s3://AKID:****@bucket/key
+        https://ALICE:****@host.example/
+        ");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            redact_url("https://ex\u{1b}]0;PWNED\u{7}ample.com/"),
+            "https://ex\\u{1b}]0;PWNED\\u{7}ample.com/"
+        );
+    }
+
+    #[test]
+    fn a_safe_url_holds_only_the_redacted_text() {
+        let url = SafeUrl::new("https://alice:hunter2@host/t/tok/x?token=abc");
+        let shown = format!("{url} {url:?} {}", url.as_str());
+        assert!(!shown.contains("hunter2") && !shown.contains("tok/") && !shown.contains("abc"));
+        insta::assert_snapshot!(format!("{url:?}"), @r#"SafeUrl("https://alice:****@host/t/****/x?token=****")"#);
     }
 }

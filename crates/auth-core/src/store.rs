@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+use rustc_hash::FxHashSet;
+
 use crate::{Authentication, CredentialIndex, HostKey, UrlTarget};
 
 /// A key and its credential, as a store hands them out. Shared (`Arc`) so a lookup on the hot
@@ -40,6 +42,9 @@ pub enum StoreError {
         /// Why each store refused.
         reasons: String,
     },
+    /// A credential no server could accept (an empty token, say); nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] crate::InvalidCredential),
     /// Any other failure of a backend (an unreadable file, a parse error); stop and report it.
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),
@@ -181,7 +186,10 @@ impl StoreChain {
     }
 
     /// Saves to the first store that accepts the credential.
+    ///
+    /// A credential that [`Authentication::validate`] refuses is written nowhere.
     pub fn set(&self, key: &HostKey, auth: &Authentication) -> Result<Saved, StoreError> {
+        auth.validate()?;
         let mut skipped = Vec::new();
         for store in &self.stores {
             match store.set(key, auth) {
@@ -225,6 +233,9 @@ impl StoreChain {
     /// Every entry of every store, sorted by key, marking those an earlier store shadows.
     pub fn list(&self) -> Result<Vec<Listed>, StoreError> {
         let mut rows: Vec<Listed> = Vec::new();
+        // The canonical keys listed so far: one hash probe per entry, so a listing is linear in
+        // the number of entries (it was quadratic: 20 s for 16k entries).
+        let mut seen: FxHashSet<Box<str>> = FxHashSet::default();
         for store in &self.stores {
             let entries = match store.list() {
                 Ok(entries) => entries,
@@ -232,10 +243,8 @@ impl StoreChain {
                 Err(err) => return Err(err),
             };
             for credential in entries {
-                let canonical = credential.key.canonical();
-                let shadowed = rows
-                    .iter()
-                    .any(|row| row.credential.key.canonical().as_str() == canonical.as_str());
+                let canonical: Box<str> = credential.key.canonical().as_str().into();
+                let shadowed = !seen.insert(canonical);
                 rows.push(Listed {
                     credential,
                     store: Arc::clone(store),
