@@ -9,7 +9,6 @@ use crate::{Authentication, Found, Scheme, StoreChain, StoreError, UrlTarget};
 
 /// What a request to one URL carries.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum Decision {
     /// Send this credential, placed as `placement` says.
     Send {

@@ -1,9 +1,9 @@
 //! What can go wrong while authenticating a request, in words that say what to do next.
 
-use auth_core::StoreError;
+use auth_core::{SafeUrl, StoreError};
 
-/// An error of the middleware. Every URL in a message has gone through
-/// [`auth_core::redact_url`], and no message quotes a secret.
+/// An error of the middleware. Every URL in it is a [`SafeUrl`], so no message can show what a
+/// URL carried, and no message quotes a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -51,7 +51,7 @@ pub enum AuthError {
         /// Where it is stored.
         store: String,
         /// The request URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// 401 or 403.
         status: u16,
     },
@@ -59,7 +59,7 @@ pub enum AuthError {
     #[error("could not look up the credential for {url}")]
     Store {
         /// The request URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// Why.
         #[source]
         source: StoreError,
@@ -71,7 +71,7 @@ pub enum AuthError {
     )]
     NoS3Credentials {
         /// The request URL.
-        url: String,
+        url: SafeUrl,
         /// The bucket.
         bucket: String,
     },
@@ -83,7 +83,7 @@ pub enum AuthError {
         /// What it is instead.
         kind: &'static str,
         /// The request URL.
-        url: String,
+        url: SafeUrl,
     },
     /// Resolving or signing an S3 request failed.
     #[error(transparent)]
@@ -92,7 +92,7 @@ pub enum AuthError {
     #[error("the keyring provider could not answer for {url}")]
     Keyring {
         /// The index URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// Why.
         #[source]
         source: auth_keyring_cli::KeyringCliError,
@@ -109,7 +109,7 @@ pub enum AuthError {
     #[error("more than {max} redirects, starting at {url}")]
     TooManyRedirects {
         /// The first URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// The limit.
         max: usize,
     },
@@ -117,13 +117,13 @@ pub enum AuthError {
     #[error("{url} redirected to a location that is not a valid URL")]
     BadRedirect {
         /// The URL that redirected, redacted.
-        url: String,
+        url: SafeUrl,
     },
     /// The request could not be sent, or no answer came.
     #[error("request to {url} failed")]
     Send {
         /// The request URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// The transport error, its URL removed (it may hold a conda token).
         #[source]
         source: reqwest::Error,

@@ -22,12 +22,13 @@ mod redirect;
 mod s3;
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use auth_core::{Authentication, Found, HostKey, Scheme, StoreChain, UrlTarget, redact_url};
+use auth_core::{
+    Authentication, Decision, Found, Placement, SafeUrl, Scheme, StoreChain, UrlTarget, Withheld,
+};
 use auth_keyring_cli::KeyringCli;
 use http::Extensions;
 use http::header::AUTHORIZATION;
@@ -215,32 +216,59 @@ impl AuthMiddleware {
         let Ok(target) = UrlTarget::from_url(request.url()) else {
             return Ok(Applied::Nothing);
         };
-        let found = self
+        // The one decision `auth token` and every other consumer make too.
+        let decision = self
             .chain
-            .find(&target)
+            .decide(&target)
             .map_err(|source| AuthError::Store {
-                url: redact_url(request.url().as_str()),
+                url: SafeUrl::from(request.url()),
                 source,
             })?;
         let scheme = target.scheme();
-        let plain_http = scheme == Scheme::Http && !is_loopback(target.host());
-        if scheme == Scheme::S3 {
-            let now = (self.clock)();
-            s3::sign_s3_url(request, &self.s3, found.as_ref(), now)?;
-            return Ok(found.map_or(Applied::Environment, Applied::Stored));
-        }
-
-        let Some(found) = found else {
-            let username = match username {
-                Some(username) => username,
-                None => percent_decode(request.url().username()),
-            };
-            return self.keyring_password(request, username).await;
+        let (found, placement) = match decision {
+            Decision::Send { found, placement } => (found, placement),
+            Decision::NotStored if scheme == Scheme::S3 => {
+                s3::sign_s3_url(request, &self.s3, None, (self.clock)())?;
+                return Ok(Applied::Environment);
+            }
+            Decision::NotStored => {
+                let username = match username {
+                    Some(username) => username,
+                    None => percent_decode(request.url().username()),
+                };
+                return self.keyring_password(request, username).await;
+            }
+            Decision::Withhold {
+                found,
+                reason: Withheld::NotS3Keys,
+            } => {
+                return Err(AuthError::NotS3Keys {
+                    key: found.credential.key.as_str().to_owned(),
+                    kind: found.credential.auth.kind(),
+                    url: SafeUrl::from(request.url()),
+                });
+            }
+            Decision::Withhold { found, reason } => {
+                self.warn_withheld(&host_of(request.url()), || reason.explain(&found, &target));
+                return Ok(if reason == Withheld::PlainHttp {
+                    Applied::Withheld(found)
+                } else {
+                    Applied::Nothing
+                });
+            }
         };
-        if plain_http && found.credential.key.scheme() != Some(Scheme::Http) {
-            self.warn_withheld(&host_of(request.url()), &found.credential.key);
-            return Ok(Applied::Withheld(found));
-        }
+        self.send_stored(request, found, placement, scheme).await
+    }
+
+    /// Puts a stored credential on the request where the decision placed it, refreshing an
+    /// OAuth token first.
+    async fn send_stored(
+        &self,
+        request: &mut Request,
+        found: Found,
+        placement: Placement,
+        scheme: Scheme,
+    ) -> Result<Applied, AuthError> {
         // A username in the URL is for the keyring lookup; the header carries the credential.
         if !request.url().username().is_empty() {
             let _ = request.url_mut().set_username("");
@@ -257,19 +285,29 @@ impl AuthMiddleware {
             _ => None,
         };
         let auth = refreshed.as_ref().unwrap_or(&found.credential.auth);
-        match auth {
-            Authentication::BearerToken(token) => apply::bearer(request, token.expose()),
-            Authentication::OAuth { access_token, .. } => {
-                apply::bearer(request, access_token.expose());
+        match (placement, auth) {
+            (Placement::S3Signature, _) if scheme == Scheme::S3 => {
+                s3::sign_s3_url(request, &self.s3, Some(&found), (self.clock)())?;
             }
-            Authentication::BasicHTTP { username, password } => {
-                apply::basic(request, username, password.expose());
-            }
-            Authentication::CondaToken(token) => apply::conda_token(request, token.expose()),
-            Authentication::S3Credentials { .. } => {
+            (Placement::S3Signature, _) => {
                 s3::sign_http(request, &self.s3, &found, (self.clock)())?;
             }
-            other => {
+            (
+                Placement::BearerHeader,
+                Authentication::BearerToken(token)
+                | Authentication::OAuth {
+                    access_token: token,
+                    ..
+                },
+            ) => apply::bearer(request, token.expose()),
+            (Placement::BasicHeader, Authentication::BasicHTTP { username, password }) => {
+                apply::basic(request, username, password.expose());
+            }
+            (Placement::CondaTokenPath, Authentication::CondaToken(token)) => {
+                apply::conda_token(request, token.expose());
+            }
+            // A refresh that returned another kind: send nothing rather than guess.
+            (_, other) => {
                 tracing::warn!(
                     "the credential for {} is a {}, which this version cannot send",
                     found.credential.key.as_str(),
@@ -309,7 +347,7 @@ impl AuthMiddleware {
                 .await
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
                 .map_err(|source| AuthError::Keyring {
-                    url: redact_url(index.as_str()),
+                    url: SafeUrl::from(&index),
                     source,
                 })?;
         let Some(password) = password else {
@@ -324,18 +362,15 @@ impl AuthMiddleware {
         })
     }
 
-    fn warn_withheld(&self, host: &str, key: &HostKey) {
+    /// Warns once per host that a credential was not sent (the message is made only then).
+    fn warn_withheld(&self, host: &str, message: impl FnOnce() -> String) {
         let first = self
             .warned
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(host.to_owned());
         if first {
-            tracing::warn!(
-                "not sending the credential for {} to {host} over plain http; use https, or log \
-                 in to `http://{host}` to allow it",
-                key.as_str()
-            );
+            tracing::warn!("{}", message());
         }
     }
 
@@ -365,7 +400,7 @@ impl AuthMiddleware {
                 status,
             },
             Applied::Withheld(found) => AuthError::Withheld {
-                url: redact_url(url.as_str()),
+                url: SafeUrl::from(url),
                 host,
                 key: found.credential.key.as_str().to_owned(),
                 store: found.store.describe(),
@@ -398,7 +433,7 @@ impl Middleware for AuthMiddleware {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         // The first URL, for the too-many-redirects error; named only when a redirect comes.
-        let mut first_url: Option<String> = None;
+        let mut first_url: Option<SafeUrl> = None;
         let mut pending = request;
         let mut hops = 0;
         loop {
@@ -416,10 +451,7 @@ impl Middleware for AuthMiddleware {
             let response = match next.clone().run(attempt, extensions).await {
                 Ok(response) => response,
                 Err(reqwest_middleware::Error::Reqwest(err)) => {
-                    let url = err
-                        .url()
-                        .map(|url| redact_url(url.as_str()))
-                        .unwrap_or_default();
+                    let url = err.url().map(SafeUrl::from).unwrap_or_default();
                     return Err(reqwest_middleware::Error::middleware(AuthError::Send {
                         url,
                         source: err.without_url(),
@@ -436,11 +468,11 @@ impl Middleware for AuthMiddleware {
                 let Ok(location) = location else {
                     return Err(reqwest_middleware::Error::middleware(
                         AuthError::BadRedirect {
-                            url: redact_url(sent.as_str()),
+                            url: SafeUrl::from(sent),
                         },
                     ));
                 };
-                first_url.get_or_insert_with(|| redact_url(sent.as_str()));
+                first_url.get_or_insert_with(|| SafeUrl::from(sent));
                 if hops >= self.max_redirects {
                     return Err(reqwest_middleware::Error::middleware(
                         AuthError::TooManyRedirects {
@@ -456,8 +488,8 @@ impl Middleware for AuthMiddleware {
                 let next_request = replay.follow(status, sent, location);
                 tracing::debug!(
                     "{status}: following the redirect from {} to {}",
-                    redact_url(sent.as_str()),
-                    redact_url(next_request.url().as_str())
+                    SafeUrl::from(sent),
+                    SafeUrl::from(next_request.url())
                 );
                 pending = next_request;
                 hops += 1;
@@ -489,18 +521,6 @@ fn host_of(url: &url::Url) -> String {
     }
 }
 
-/// Loopback hosts, where plain http cannot be read on the way: `localhost`, 127.0.0.0/8, `::1`.
-fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host.ends_with(".localhost") {
-        return true;
-    }
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|host| host.strip_suffix(']'))
-        .unwrap_or(host);
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The user name of a `Basic` header whose password is empty, as reqwest makes from
 /// `https://alice@host/`.
 fn username_only(value: &http::HeaderValue) -> Option<String> {
@@ -526,28 +546,6 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts() {
-        for host in [
-            "localhost",
-            "127.0.0.1",
-            "127.1.2.3",
-            "[::1]",
-            "a.localhost",
-        ] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in [
-            "localhost.evil.test",
-            "10.0.0.1",
-            "[::2]",
-            "prefix.dev",
-            "127.0.0.1.nip.io",
-        ] {
-            assert!(!is_loopback(host), "{host}");
-        }
-    }
 
     #[test]
     fn a_basic_header_without_a_password_names_a_user() {

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use auth_core::{Found, redact_url};
+use auth_core::{Found, SafeUrl};
 use auth_s3::{Payload, S3Settings, S3Url};
 use aws_credential_types::Credentials;
 use reqwest::Request;
@@ -50,7 +50,7 @@ pub(crate) fn sign_s3_url(
             Some(credentials) => credentials.clone(),
             None => {
                 return Err(AuthError::NoS3Credentials {
-                    url: redact_url(url),
+                    url: SafeUrl::new(url),
                     bucket: s3_url.bucket().to_owned(),
                 });
             }
@@ -79,7 +79,7 @@ fn keys_of(found: &Found, url: &str) -> Result<Credentials, AuthError> {
     auth_s3::credentials_from_auth(auth).ok_or_else(|| AuthError::NotS3Keys {
         key: found.credential.key.as_str().to_owned(),
         kind: auth.kind(),
-        url: redact_url(url),
+        url: SafeUrl::new(url),
     })
 }
 

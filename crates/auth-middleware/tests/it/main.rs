@@ -256,3 +256,126 @@ fn credentials_in_a_prebuilt_requests_url_become_basic_and_win() {
     assert!(log.contains(&format!("Basic {expected}")), "{log}");
     assert!(!log.contains(TOKEN), "{log}");
 }
+
+/// A client that sends requests for `host` to the nginx `server`: the URL keeps a name that is
+/// not loopback, as a real registry's would be.
+fn client_resolving(
+    middleware: AuthMiddleware,
+    host: &str,
+    nginx: &Nginx,
+    server: auth_tests::peers::Server,
+) -> ClientWithMiddleware {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], nginx.port(server)));
+    auth_middleware::client(reqwest::Client::builder().resolve(host, addr), middleware).unwrap()
+}
+
+// The plain-http rule, guarded in this crate: switching it off in `Decision::new` (or ignoring a
+// `Withhold` here) sends the token to `http://registry.example.test` and this test fails.
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_gets_nothing_unless_the_key_names_http() {
+    let mut builder = Nginx::builder();
+    let server = builder.recorder(&[]);
+    let nginx = builder.start();
+    let port = nginx.port(server);
+    let rt = runtime();
+    let get = |middleware: AuthMiddleware, path: &str| {
+        let client = client_resolving(middleware, "registry.example.test", &nginx, server);
+        let url = format!("http://registry.example.test:{port}{path}");
+        rt.block_on(async { client.get(url).send().await.unwrap().status().as_u16() })
+    };
+    let bearer = || Authentication::BearerToken(Secret::new(TOKEN.into()));
+
+    let https_key = AuthMiddleware::new(
+        chain(&[("*.example.test", bearer())]),
+        auth_middleware::system_clock(),
+    );
+    assert_eq!(get(https_key, "/withheld"), 200);
+    let opted_in = AuthMiddleware::new(
+        chain(&[(&format!("http://registry.example.test:{port}"), bearer())]),
+        auth_middleware::system_clock(),
+    );
+    assert_eq!(get(opted_in, "/opted-in"), 200);
+
+    let log = nginx.recorded(server);
+    let line = |path: &str| {
+        log.lines()
+            .find(|line| line.contains(path))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(!line("/withheld").contains(TOKEN), "{log}");
+    assert!(
+        line("/opted-in").contains(&format!("Bearer {TOKEN}")),
+        "{log}"
+    );
+}
+
+// The S3 kind check: a bearer token matching an `s3://` URL is never sent as anything, and the
+// error says why; nothing reaches the server.
+#[test]
+fn an_s3_url_whose_credential_is_not_s3_keys_is_refused_before_sending() {
+    let s3 = S3::start(ACCESS_KEY, SECRET_KEY);
+    s3.create_bucket("channel");
+    let middleware = AuthMiddleware::new(
+        chain(&[(
+            "channel",
+            Authentication::BearerToken(Secret::new(TOKEN.into())),
+        )]),
+        auth_middleware::system_clock(),
+    )
+    .with_s3(s3_options(&s3));
+    let err = runtime()
+        .block_on(client(middleware).get("s3://channel/a.txt").send())
+        .unwrap_err();
+    assert!(
+        matches!(
+            auth_error(&err),
+            AuthError::NotS3Keys {
+                kind: "BearerToken",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(TOKEN));
+}
+
+// Conda token placement through the whole middleware: first in the path, once, and only there.
+#[test]
+fn a_conda_token_goes_into_the_path_once_and_nowhere_else() {
+    let mut builder = Nginx::builder();
+    let server = builder.recorder(&[]);
+    let nginx = builder.start();
+    let middleware = AuthMiddleware::new(
+        chain(&[(
+            "127.0.0.1",
+            Authentication::CondaToken(Secret::new(TOKEN.into())),
+        )]),
+        auth_middleware::system_clock(),
+    );
+    let client = client(middleware);
+    let rt = runtime();
+    for path in ["/channel/noarch/repodata.json", "/t/already/channel/"] {
+        let status = rt.block_on(async {
+            client
+                .get(nginx.url(server, path))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 200);
+    }
+    let log = nginx.recorded(server);
+    assert!(
+        log.contains(&format!("/t/{TOKEN}/channel/noarch/repodata.json")),
+        "{log}"
+    );
+    assert!(log.contains("/t/already/channel/"), "{log}");
+    assert_eq!(
+        log.matches(TOKEN).count(),
+        1,
+        "the token once, in one path: {log}"
+    );
+    assert!(!log.contains("Bearer") && !log.contains("Basic"), "{log}");
+}
