@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `auth` binary in a temporary HOME, no network.
 
 mod config;
+mod decision;
 mod errors;
 mod fetch;
 mod files;

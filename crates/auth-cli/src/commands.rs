@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
-use auth_core::{Authentication, HostKey, Scheme, Secret, UrlTarget, redact_url};
+use auth_core::{Authentication, Decision, HostKey, Scheme, Secret, UrlTarget, redact_url};
 
 use crate::cli::{Command, GlobalArgs, LoginArgs, LogoutArgs, StatusArgs, TokenArgs};
 use crate::env::Env;
@@ -351,11 +351,14 @@ fn status(
 fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()> {
     let stores = stores::open(env, global.auth_file.as_ref())?;
     let shown = redact_url(&args.host);
-    // What to suggest logging in to when nothing is stored: the host, never the whole URL.
-    let (found, login_hint) = if args.host.starts_with("*.") {
+    let found = if args.host.starts_with("*.") {
+        // A key, not a URL: what is stored under it, as `status` lists it.
         let key =
             HostKey::parse(&args.host).with_context(|| format!("`{shown}` is not a valid key"))?;
-        (stores.chain.get(&key)?, key.to_string())
+        match stores.chain.get(&key)? {
+            Some(found) => found,
+            None => return Err(not_stored(&stores, &shown, &key.to_string(), env)),
+        }
     } else {
         let url = if args.host.contains("://") {
             args.host.clone()
@@ -364,18 +367,26 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
         };
         let target = UrlTarget::parse(&url)
             .with_context(|| format!("`{shown}` is not a host name or URL"))?;
-        let hint = match (target.scheme(), target.port()) {
-            (Scheme::S3, _) => format!("s3://{}", target.host()),
-            (_, Some(port)) => format!("{}:{port}", target.host()),
-            (_, None) => target.host().to_owned(),
-        };
-        (stores.chain.find(&target)?, hint)
-    };
-    let Some(found) = found else {
-        return Err(NoCredential(format!(
-            "no credentials are stored for {shown}; run `auth login {login_hint}`"
-        ))
-        .into());
+        // Exactly what a download of this URL would send: the library's one decision.
+        match stores.chain.decide(&target)? {
+            Decision::Send { found, .. } => found,
+            Decision::Withhold { found, reason } => {
+                return Err(NoCredential(format!(
+                    "a download of {shown} would send no credential: {}",
+                    reason.explain(&found, &target)
+                ))
+                .into());
+            }
+            Decision::NotStored => {
+                // What to suggest logging in to: the host, never the whole URL.
+                let hint = match (target.scheme(), target.port()) {
+                    (Scheme::S3, _) => format!("s3://{}", target.host()),
+                    (_, Some(port)) => format!("{}:{port}", target.host()),
+                    (_, None) => target.host().to_owned(),
+                };
+                return Err(not_stored(&stores, &shown, &hint, env));
+            }
+        }
     };
     tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
     // An OAuth access token close to expiry is refreshed first, as a download would.
@@ -388,4 +399,25 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", auth.primary_secret().expose())?;
     Ok(())
+}
+
+/// "Nothing is stored for …", with the stores that could not be asked (a locked keyring holds
+/// entries too) and, for S3, the keys from the environment a download would sign with.
+fn not_stored(stores: &stores::Stores, shown: &str, hint: &str, env: &Env) -> anyhow::Error {
+    let mut message = format!("no credentials are stored for {shown}; run `auth login {hint}`");
+    for store in stores.chain.stores() {
+        if let Some(reason) = store.unavailable_reason() {
+            message.push_str(&format!(
+                " (not looked in {}: {})",
+                store.name(),
+                auth_core::escape_control(&reason)
+            ));
+        }
+    }
+    if hint.starts_with("s3://") && env.aws.contains_key("AWS_ACCESS_KEY_ID") {
+        message.push_str(
+            "; a download would sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
+        );
+    }
+    NoCredential(message).into()
 }
