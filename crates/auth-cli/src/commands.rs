@@ -1,6 +1,6 @@
 //! The subcommands `login`, `logout`, `status` and `token` (`fetch` has its own module).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
@@ -407,11 +407,12 @@ fn not_stored(stores: &stores::Stores, shown: &str, hint: &str, env: &Env) -> an
     let mut message = format!("no credentials are stored for {shown}; run `auth login {hint}`");
     for store in stores.chain.stores() {
         if let Some(reason) = store.unavailable_reason() {
-            message.push_str(&format!(
+            let _ = write!(
+                message,
                 " (not looked in {}: {})",
                 store.name(),
                 auth_core::escape_control(&reason)
-            ));
+            );
         }
     }
     if hint.starts_with("s3://") && env.aws.contains_key("AWS_ACCESS_KEY_ID") {
