@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use auth_core::{Secret, redact_url};
+use auth_core::{Secret, SafeUrl};
 use rustc_hash::FxHashMap;
 use tracing::debug;
 use url::Url;
@@ -88,7 +88,7 @@ impl KeyringCli {
     /// first call for an origin is the one `keyring get` sees.
     pub fn password(&self, url: &Url, username: &str) -> Result<Option<Secret>, KeyringCliError> {
         let Some(host) = url.host_str() else {
-            debug!(url = %redact_url(url.as_str()), "no keyring lookup for a URL without a host");
+            debug!(url = %SafeUrl::new(url.as_str()), "no keyring lookup for a URL without a host");
             return Ok(None);
         };
         if username.is_empty() {
@@ -126,7 +126,7 @@ impl KeyringCli {
     /// One `keyring get SERVICE USERNAME`.
     fn get(&self, service: &str, username: &str) -> Outcome {
         debug!(
-            command = %format_args!("{} get {} {username}", self.program.display(), redact_url(service)),
+            command = %format_args!("{} get {} {username}", self.program.display(), SafeUrl::new(service)),
             "asking the keyring command"
         );
         let spawned = Command::new(&self.program)
@@ -159,7 +159,7 @@ impl KeyringCli {
         };
         let outcome = self.interpret(status, stdout, &stderr);
         debug!(
-            service = %redact_url(service),
+            service = %SafeUrl::new(service),
             username,
             found = matches!(outcome, Ok(Some(_))),
             error = outcome.is_err(),

@@ -2,7 +2,7 @@
 //! native app: the browser goes to the provider, comes back to our loopback listener with a code,
 //! and we exchange the code and the PKCE verifier for tokens.
 
-use auth_core::{Authentication, Secret, redact_url};
+use auth_core::{Authentication, Secret, SafeUrl};
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge};
 use url::Url;
 
@@ -80,8 +80,8 @@ pub(crate) async fn run(
         && issuer != provider.issuer.as_str()
     {
         return Err(OAuthError::IssuerMismatch {
-            expected: redact_url(provider.issuer.as_str()),
-            got: redact_url(issuer),
+            expected: SafeUrl::new(provider.issuer.as_str()),
+            got: SafeUrl::new(issuer),
         });
     }
     let tokens = exchange_code(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Authentication, Secret, redact_url};
+use auth_core::{Authentication, Secret, SafeUrl};
 use serde::Deserialize;
 use url::Url;
 
@@ -48,7 +48,7 @@ pub(crate) async fn run(
         .device_authorization_endpoint
         .as_ref()
         .ok_or_else(|| OAuthError::DeviceFlowUnsupported {
-            issuer: redact_url(provider.issuer.as_str()),
+            issuer: SafeUrl::new(provider.issuer.as_str()),
         })?;
     let client = ClientAuth {
         client_id: &config.client_id,
@@ -89,7 +89,7 @@ pub(crate) async fn run(
         .and_then(|text| Url::parse(&text).ok())
         .filter(|url| matches!(url.scheme(), "https" | "http"))
         .ok_or_else(|| OAuthError::Http {
-            url: redact_url(endpoint.as_str()),
+            url: SafeUrl::new(endpoint.as_str()),
             reason: "the answer has no valid verification_uri".to_owned(),
         })?;
     let complete = raw

@@ -2,7 +2,7 @@
 //! including the two endpoints Core leaves to other specifications (revocation, RFC 7009; device
 //! authorization, RFC 8628), which `oidc-provider` and others list as additional metadata.
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
@@ -57,7 +57,7 @@ pub(crate) struct Provider {
 /// checks that the document's `issuer` is the one we asked for.
 pub(crate) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<Provider, OAuthError> {
     require_secure(issuer)?;
-    let shown = redact_url(issuer.as_str());
+    let shown = SafeUrl::new(issuer.as_str());
     let failed = |reason: String| OAuthError::Discovery {
         issuer: shown.clone(),
         reason,

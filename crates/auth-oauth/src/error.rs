@@ -1,9 +1,11 @@
 //! `OAuthError`: what went wrong in a login, refresh or revocation, and what to do next.
 
+use auth_core::SafeUrl;
+
 /// An OAuth or `OpenID` Connect operation that failed.
 ///
 /// No variant holds a token, a code or a secret: descriptions from the provider have every secret
-/// this crate sent replaced by `****` before they get here, and URLs are redacted.
+/// this crate sent replaced by `****` before they get here, and URLs are [`SafeUrl`]s.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OAuthError {
@@ -15,7 +17,7 @@ pub enum OAuthError {
     )]
     Discovery {
         /// The issuer, redacted.
-        issuer: String,
+        issuer: SafeUrl,
         /// Why.
         reason: String,
     },
@@ -26,7 +28,7 @@ pub enum OAuthError {
     )]
     InsecureIssuer {
         /// The issuer or endpoint, redacted.
-        url: String,
+        url: SafeUrl,
     },
     /// The browser never came back to the loopback redirect.
     #[error(
@@ -51,9 +53,9 @@ pub enum OAuthError {
     )]
     IssuerMismatch {
         /// The issuer of this login.
-        expected: String,
+        expected: SafeUrl,
         /// The issuer the redirect named.
-        got: String,
+        got: SafeUrl,
     },
     /// The user (or the provider's policy) refused the login.
     #[error("the login was refused: {description}; run the login again and approve it")]
@@ -87,7 +89,7 @@ pub enum OAuthError {
     #[error("the request to {url} failed: {reason}")]
     Http {
         /// The URL, redacted.
-        url: String,
+        url: SafeUrl,
         /// Why, without the URL.
         reason: String,
     },
@@ -110,7 +112,7 @@ pub enum OAuthError {
     )]
     DeviceFlowUnsupported {
         /// The issuer, redacted.
-        issuer: String,
+        issuer: SafeUrl,
     },
     /// The loopback listener for the redirect could not be started.
     #[error("could not listen for the login redirect on {address}: {reason}")]
@@ -127,7 +129,7 @@ pub enum OAuthError {
     )]
     InvalidRedirectUri {
         /// The URI, redacted.
-        uri: String,
+        uri: SafeUrl,
     },
     /// The provider issued a token type other than Bearer (e.g. `DPoP`).
     #[error("the provider issued a `{token_type}` token; only Bearer tokens are supported")]

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use auth_core::{Secret, redact_url};
+use auth_core::{Secret, SafeUrl};
 use base64::Engine as _;
 use url::Url;
 
@@ -92,7 +92,7 @@ pub(crate) async fn post_form(
         request = request.header(http::header::AUTHORIZATION, value);
     }
     let http_error = |err: reqwest::Error| OAuthError::Http {
-        url: redact_url(url),
+        url: SafeUrl::new(url),
         reason: describe_reqwest(err),
     };
     let response = request
@@ -168,7 +168,7 @@ pub(crate) fn require_secure(url: &Url) -> Result<(), OAuthError> {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
         _ => Err(OAuthError::InsecureIssuer {
-            url: redact_url(url.as_str()),
+            url: SafeUrl::new(url.as_str()),
         }),
     }
 }

@@ -31,7 +31,7 @@ mod token_info;
 use std::fmt;
 use std::time::Duration;
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 pub use auth_core::{Authentication, Secret};
 use url::Url;
 
@@ -82,7 +82,7 @@ impl OAuthConfig {
 impl fmt::Debug for OAuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuthConfig")
-            .field("issuer", &redact_url(self.issuer.as_str()))
+            .field("issuer", &SafeUrl::new(self.issuer.as_str()))
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("scopes", &self.scopes)
@@ -91,7 +91,7 @@ impl fmt::Debug for OAuthConfig {
                 &self
                     .redirect_uri
                     .as_ref()
-                    .map(|uri| redact_url(uri.as_str())),
+                    .map(|uri| SafeUrl::new(uri.as_str())),
             )
             .field("audience", &self.audience)
             .field("timeout", &self.timeout)

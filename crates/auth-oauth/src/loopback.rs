@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -52,7 +52,7 @@ impl Loopback {
             Some(uri) => {
                 if uri.scheme() != "http" || !is_loopback(uri) || uri.fragment().is_some() {
                     return Err(OAuthError::InvalidRedirectUri {
-                        uri: redact_url(uri.as_str()),
+                        uri: SafeUrl::new(uri.as_str()),
                     });
                 }
                 uri.clone()
@@ -117,7 +117,7 @@ impl Loopback {
         match outcome {
             Ok(Some(result)) => result,
             Ok(None) => Err(OAuthError::Loopback {
-                address: redact_url(self.redirect_uri.as_str()),
+                address: SafeUrl::new(self.redirect_uri.as_str()).to_string(),
                 reason: "the listener stopped".to_owned(),
             }),
             // Rounded up: a wait of half a second is not "0 s".

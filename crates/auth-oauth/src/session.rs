@@ -85,7 +85,7 @@ fn stored(auth: &Authentication) -> Result<Stored<'_>, OAuthError> {
 /// interface. A credentials file that was tampered with must not send a token over plain http.
 fn endpoint(text: &str) -> Result<Url, OAuthError> {
     let url = Url::parse(text).map_err(|_| OAuthError::InsecureIssuer {
-        url: auth_core::redact_url(text),
+        url: auth_core::SafeUrl::new(text),
     })?;
     require_secure(&url)?;
     Ok(url)

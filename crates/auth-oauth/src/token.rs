@@ -1,7 +1,7 @@
 //! The token endpoint (RFC 6749, section 5): one request, its answer read as tokens or as an OAuth
 //! error, without ever quoting a value of the answer in a message.
 
-use auth_core::{Secret, redact_url};
+use auth_core::{Secret, SafeUrl};
 use serde::Deserialize;
 
 use crate::OAuthError;
@@ -109,7 +109,7 @@ pub(crate) fn read_answer<'a>(
             description: raw.error_description.map(|text| scrub(&text, sent)),
         })),
         _ => Err(OAuthError::Http {
-            url: redact_url(endpoint),
+            url: SafeUrl::new(endpoint),
             reason: format!("HTTP {}, and no OAuth error in the answer", response.status),
         }),
     }
@@ -128,7 +128,7 @@ pub(crate) fn not_oauth(endpoint: &str, err: &serde_json::Error) -> OAuthError {
         "a field has the wrong type or shape".to_owned()
     };
     OAuthError::Http {
-        url: redact_url(endpoint),
+        url: SafeUrl::new(endpoint),
         reason: format!("the answer is not a valid OAuth response ({what})"),
     }
 }

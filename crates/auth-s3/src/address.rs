@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 use url::Url;
 
 use crate::S3Error;
@@ -24,7 +24,7 @@ impl S3Url {
     /// Parses `s3://BUCKET[/KEY][?QUERY][#FRAGMENT]`; the fragment is dropped, as HTTP does.
     pub fn parse(url: &str) -> Result<Self, S3Error> {
         let invalid = |reason| S3Error::InvalidS3Url {
-            url: redact_url(url),
+            url: SafeUrl::new(url),
             reason,
         };
         let rest = url
@@ -102,7 +102,7 @@ impl fmt::Display for S3Url {
 /// them.
 pub fn resolve(url: &S3Url, settings: &S3Settings) -> Result<Url, S3Error> {
     let path = encode_key(&url.key).ok_or_else(|| S3Error::InvalidS3Url {
-        url: redact_url(&url.to_string()),
+        url: SafeUrl::new(&url.to_string()),
         reason: "a key with a `.` or `..` segment cannot be reached over HTTP, whose URLs \
                  remove such segments",
     })?;
@@ -126,7 +126,7 @@ pub fn resolve(url: &S3Url, settings: &S3Settings) -> Result<Url, S3Error> {
     let mut http = if let Some(endpoint) = &settings.endpoint {
         check_endpoint(endpoint).map_err(|reason| S3Error::InvalidEndpoint {
             origin: "the settings",
-            url: redact_url(endpoint.as_str()),
+            url: SafeUrl::new(endpoint.as_str()),
             reason: reason.to_owned(),
         })?;
         let mut http = endpoint.clone();
@@ -141,7 +141,7 @@ pub fn resolve(url: &S3Url, settings: &S3Settings) -> Result<Url, S3Error> {
             .expect("a checked bucket and region make a valid URL")
     };
     http.set_query(url.query.as_deref());
-    tracing::trace!(url = %redact_url(http.as_str()), "resolved the S3 URL");
+    tracing::trace!(url = %SafeUrl::new(http.as_str()), "resolved the S3 URL");
     Ok(http)
 }
 

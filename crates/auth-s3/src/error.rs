@@ -3,7 +3,8 @@
 
 /// An S3 URL, endpoint or request that cannot be resolved or signed.
 ///
-/// URLs appear only as [`auth_core::redact_url`] prints them, and no variant holds a credential.
+/// URLs are [`auth_core::SafeUrl`]s, which show only their redacted form, and no variant holds a
+/// credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum S3Error {
@@ -11,7 +12,7 @@ pub enum S3Error {
     #[error("`{url}` is not a valid S3 URL: {reason}. Write it as s3://BUCKET/KEY")]
     InvalidS3Url {
         /// The URL, redacted.
-        url: String,
+        url: auth_core::SafeUrl,
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -21,7 +22,7 @@ pub enum S3Error {
         /// Where the endpoint came from: an environment variable or the settings.
         origin: &'static str,
         /// The endpoint, redacted.
-        url: String,
+        url: auth_core::SafeUrl,
         /// What is wrong with it.
         reason: String,
     },
@@ -39,7 +40,7 @@ pub enum S3Error {
     #[error("cannot sign the S3 request for `{url}`: {reason}")]
     Signing {
         /// The request URL, redacted.
-        url: String,
+        url: auth_core::SafeUrl,
         /// Why it cannot be signed.
         reason: String,
     },

@@ -1,7 +1,7 @@
 //! `S3Settings`: the region and endpoint for a bucket, from the configuration or the `AWS_*`
 //! environment variables, which the caller passes in.
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 use url::Url;
 
 use crate::S3Error;
@@ -63,7 +63,7 @@ impl S3Settings {
 fn parse_endpoint(origin: &'static str, value: &str) -> Result<Url, S3Error> {
     let invalid = |reason: String| S3Error::InvalidEndpoint {
         origin,
-        url: redact_url(value),
+        url: SafeUrl::new(value),
         reason,
     };
     let url = Url::parse(value).map_err(|err| invalid(err.to_string()))?;

@@ -5,7 +5,7 @@ use std::error::Error;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use auth_core::redact_url;
+use auth_core::SafeUrl;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     self, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
@@ -66,7 +66,7 @@ pub fn sign_headers(
 /// [`MAX_PRESIGNED_LIFETIME`].
 ///
 /// The URL is itself a credential until it expires, and holds the session token when there is
-/// one: print it only through [`auth_core::redact_url`].
+/// one: print it only as an [`auth_core::SafeUrl`].
 pub fn presign(
     method: &Method,
     url: &Url,
@@ -78,7 +78,7 @@ pub fn presign(
     let mut url = request_url(url)?;
     if expires_in > MAX_PRESIGNED_LIFETIME {
         return Err(S3Error::Signing {
-            url: redact_url(url.as_str()),
+            url: SafeUrl::new(url.as_str()),
             reason: format!(
                 "S3 accepts presigned URLs valid for at most 7 days ({} seconds), not {} seconds",
                 MAX_PRESIGNED_LIFETIME.as_secs(),
@@ -109,7 +109,7 @@ fn request_url(url: &Url) -> Result<Url, S3Error> {
         return Ok(url);
     };
     Err(S3Error::Signing {
-        url: redact_url(url.as_str()),
+        url: SafeUrl::new(url.as_str()),
         reason: reason.to_owned(),
     })
 }
@@ -249,7 +249,7 @@ impl<'a> Signer<'a> {
 
 fn failure(uri: &str, reason: String) -> S3Error {
     S3Error::Signing {
-        url: redact_url(uri),
+        url: SafeUrl::new(uri),
         reason,
     }
 }
