@@ -55,23 +55,37 @@ impl fmt::Debug for SafeUrl {
 /// `text` with everything that may be a secret replaced by `****`, and control characters
 /// escaped, whether or not it is a valid URL:
 ///
-/// - the password of user information, or the user name when it stands alone (it may be a
-///   token: `https://TOKEN@host`);
+/// - all user information, the user name too (it may be a token: `https://TOKEN@host`, or
+///   GitHub's `https://TOKEN:x-oauth-basic@host`);
 /// - the segment after a `/t/` segment (the conda token);
 /// - the value of every query and fragment parameter (signatures, `token=`, `access_token=`).
 ///
 /// An `http(s)` URL that parses is redacted from its parsed parts, so a password holding `@`,
-/// `#`, `/` or `?` is found whole. Other text (a URL that does not parse, a bare host) is
-/// redacted more broadly: everything up to its last `@` is user information, because a parser's
-/// idea of where the authority ends is exactly what failed.
+/// `#`, `/` or `?` is found whole. Other text (a URL that does not parse, a bare host, or one
+/// that parses only by accident, with an `@` after its authority) is redacted more broadly:
+/// everything up to its last `@` is user information, because a parser's idea of where the
+/// authority ends is exactly what cannot be trusted.
 pub fn redact_url(text: &str) -> String {
     let redacted = match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.has_host()
+                && !has_stray_at(text) =>
+        {
             redact_parsed(&url)
         }
         _ => redact_text(text),
     };
     escape_control(&redacted).into_owned()
+}
+
+/// An `@` after the authority: the text is a URL only by accident, as `https://TOKEN#@host/` is
+/// (its host is `token`), and its user meant everything up to that `@` as user information.
+/// (An npm scope, `/@scope/pkg`, is redacted too: a leak is worse than a masked path.)
+fn has_stray_at(text: &str) -> bool {
+    let rest = text.find("://").map_or(text, |at| &text[at + 3..]);
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    rest[authority_end..].contains('@')
 }
 
 fn redact_parsed(url: &url::Url) -> String {
@@ -86,7 +100,7 @@ fn redact_parsed(url: &url::Url) -> String {
         rest
     } else {
         let host_start = rest.find('@').map_or(0, |at| at + 1);
-        push_userinfo(&mut out, url.username(), url.password().is_some());
+        push_userinfo(&mut out);
         &rest[host_start..]
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -105,13 +119,7 @@ fn redact_text(text: &str) -> String {
     // Text that failed to parse: the user information may hold any character at all.
     let rest = match rest.rfind('@') {
         Some(at) => {
-            let userinfo = &rest[..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) if !user.contains(['/', '?', '#', '\\']) => {
-                    push_userinfo(&mut out, user, true);
-                }
-                _ => push_userinfo(&mut out, "", false),
-            }
+            push_userinfo(&mut out);
             &rest[at + 1..]
         }
         None => rest,
@@ -122,12 +130,8 @@ fn redact_text(text: &str) -> String {
     out
 }
 
-/// `user:****@` when there is a password, else `****@` (a lone user name may be a token).
-fn push_userinfo(out: &mut String, user: &str, has_password: bool) {
-    if has_password && !user.is_empty() {
-        out.push_str(user);
-        out.push(':');
-    }
+/// `****@`: the whole user information, whatever it held.
+fn push_userinfo(out: &mut String) {
     out.push_str(MASK);
     out.push('@');
 }
@@ -189,11 +193,12 @@ mod tests {
             "https://host/cb#access_token=SECRET&state=1",
             "host.example:8443/t/tok/x",
             "s3://bucket/key?X-Amz-Security-Token=SESSION",
+            "https://registry.npmjs.org/@scope/pkg",
         ];
         let out: Vec<String> = urls.iter().map(|url| redact_url(url)).collect();
         insta::assert_snapshot!(out.join("\n"), @r"
         https://prefix.dev/conda-forge/repodata.json
-        https://user:****@host.example/simple/
+        https://****@host.example/simple/
         https://****@host.example/
         https://conda.anaconda.org/t/****/conda-forge/noarch
         https://conda.anaconda.org/t/****
@@ -201,6 +206,7 @@ mod tests {
         https://host/cb#access_token=****&state=****
         host.example:8443/t/****/x
         s3://bucket/key?X-Amz-Security-Token=****
+        https://****@scope/pkg
         ");
     }
 
@@ -220,6 +226,9 @@ mod tests {
             "alice:SECRET@host.example/x",
             "s3://AKID:SECRET@bucket/key",
             "HTTPS://ALICE:SECRET@HOST.example/",
+            "https://SECRET#@host.example/",
+            "https://SEC?RET@host.example/",
+            "https://alice:SEC@RET#x@host.example/",
         ];
         let out: Vec<String> = urls.iter().map(|url| redact_url(url)).collect();
         for line in &out {
@@ -229,17 +238,20 @@ mod tests {
             );
         }
         insta::assert_snapshot!(out.join("\n"), @r"
-        https://alice:****@host.example/
-        https://alice:****@127.0.0.1:1/x
-        https://alice:****@127.0.0.1:1/x
-        https://alice:****@127.0.0.1:1/x
-        https://alice:****@127.0.0.1:1/x
-        https://alice:****@127.0.0.1:1/x
-        https://alice:****@host/x
-        https://alice:****@[::1/x
-        alice:****@host.example/x
-        s3://AKID:****@bucket/key
-        https://ALICE:****@host.example/
+        https://****@host.example/
+        https://****@127.0.0.1:1/x
+        https://****@127.0.0.1:1/x
+        https://****@127.0.0.1:1/x
+        https://****@127.0.0.1:1/x
+        https://****@127.0.0.1:1/x
+        https://****@host/x
+        https://****@[::1/x
+        ****@host.example/x
+        s3://****@bucket/key
+        https://****@host.example/
+        https://****@host.example/
+        https://****@host.example/
+        https://****@host.example/
         ");
     }
 
@@ -256,6 +268,6 @@ mod tests {
         let url = SafeUrl::new("https://alice:hunter2@host/t/tok/x?token=abc");
         let shown = format!("{url} {url:?} {}", url.as_str());
         assert!(!shown.contains("hunter2") && !shown.contains("tok/") && !shown.contains("abc"));
-        insta::assert_snapshot!(format!("{url:?}"), @r#"SafeUrl("https://alice:****@host/t/****/x?token=****")"#);
+        insta::assert_snapshot!(format!("{url:?}"), @r#"SafeUrl("https://****@host/t/****/x?token=****")"#);
     }
 }
