@@ -112,7 +112,7 @@ fn invalid_s3_urls() {
     assert_snapshot!(check("s3://", &aws()), @"error: `s3://` is not a valid S3 URL: the bucket name is missing. Write it as s3://BUCKET/KEY");
     assert_snapshot!(check("https://bucket/key", &aws()), @"error: `https://bucket/key` is not a valid S3 URL: it does not start with `s3://`. Write it as s3://BUCKET/KEY");
     assert_snapshot!(check("bucket/key", &aws()), @"error: `bucket/key` is not a valid S3 URL: it does not start with `s3://`. Write it as s3://BUCKET/KEY");
-    assert_snapshot!(check("s3://AKID:hunter2@bucket/key", &aws()), @"error: `s3://AKID:****@bucket/key` is not a valid S3 URL: it carries user information (`NAME@`); store credentials with `auth login` instead. Write it as s3://BUCKET/KEY");
+    assert_snapshot!(check("s3://AKID:hunter2@bucket/key", &aws()), @"error: `s3://****@bucket/key` is not a valid S3 URL: it carries user information (`NAME@`); store credentials with `auth login` instead. Write it as s3://BUCKET/KEY");
     assert_snapshot!(check("s3://bucket:9000/key", &aws()), @"error: `s3://bucket:9000/key` is not a valid S3 URL: a bucket name has only letters, digits, `.`, `-` and `_` (no port). Write it as s3://BUCKET/KEY");
 }
 
@@ -128,6 +128,6 @@ fn keys_with_dot_segments_are_refused() {
 fn invalid_settings() {
     // A region is part of the host name: it must not be able to change the host.
     assert_snapshot!(check("s3://bucket/a", &region("evil.example/x")), @"error: `evil.example/x` is not a valid AWS region: a region has only lowercase letters, digits and `-` (like `us-east-1`). Set AWS_REGION or the bucket's region in the configuration");
-    assert_snapshot!(check("s3://bucket/a", &endpoint("http://minio:hunter2@localhost:9000")), @"error: the S3 endpoint from the settings (`http://minio:****@localhost:9000/`) is invalid: an endpoint carries no user name or password; store the credentials with `auth login`");
+    assert_snapshot!(check("s3://bucket/a", &endpoint("http://minio:hunter2@localhost:9000")), @"error: the S3 endpoint from the settings (`http://****@localhost:9000/`) is invalid: an endpoint carries no user name or password; store the credentials with `auth login`");
     assert_snapshot!(check("s3://bucket/a", &endpoint("ftp://localhost")), @"error: the S3 endpoint from the settings (`ftp://localhost/`) is invalid: an endpoint is an http:// or https:// URL with a host");
 }

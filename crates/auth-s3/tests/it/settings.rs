@@ -80,12 +80,12 @@ fn invalid_endpoint_names_the_variable_and_hides_the_password() {
     );
     insta::assert_snapshot!(
         error(&[("AWS_ENDPOINT_URL_S3", "http://minio:hunter2@localhost:9000")]),
-        @"the S3 endpoint from AWS_ENDPOINT_URL_S3 (`http://minio:****@localhost:9000/`) is invalid: an endpoint carries no user name or password; store the credentials with `auth login`"
+        @"the S3 endpoint from AWS_ENDPOINT_URL_S3 (`http://****@localhost:9000/`) is invalid: an endpoint carries no user name or password; store the credentials with `auth login`"
     );
     // Unparsable, and still redacted.
     insta::assert_snapshot!(
         error(&[("AWS_ENDPOINT_URL", "http://minio:hunter2@[::1")]),
-        @"the S3 endpoint from AWS_ENDPOINT_URL (`http://minio:****@[::1`) is invalid: invalid IPv6 address"
+        @"the S3 endpoint from AWS_ENDPOINT_URL (`http://****@[::1`) is invalid: invalid IPv6 address"
     );
 }
 
