@@ -15,6 +15,8 @@
 
 mod error;
 mod parse;
+#[cfg(test)]
+mod properties;
 mod store;
 
 use std::ffi::OsStr;

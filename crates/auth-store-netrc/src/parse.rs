@@ -41,7 +41,8 @@ impl fmt::Debug for Entry {
         f.debug_struct("Entry")
             .field("machine", &self.machine)
             .field("login", &self.login)
-            .field("account", &self.account)
+            // `account` is a second password for FTP servers that ask for one.
+            .field("account", &self.account.as_ref().map(|_| "<redacted>"))
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("line", &self.line)
             .finish()

@@ -1,8 +1,8 @@
 //! `NetrcStore`: the entries of a `.netrc` file, read once, in a `CredentialIndex`.
 
 use std::fmt;
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,14 +25,19 @@ pub struct NetrcStore {
 }
 
 impl NetrcStore {
-    /// Reads the file at `path`; a missing file is an empty store.
+    /// Reads the file at `path`; a missing file is an empty store. A path that is not a regular
+    /// file (a FIFO, a device, a socket, a directory) is refused before it is opened, and so is
+    /// a file larger than any `.netrc`.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, NetrcError> {
         let path = path.into();
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => return Err(NetrcError::Read { path, source }),
-        };
+        match read_file(&path)? {
+            Some(bytes) => Self::from_bytes(path, bytes),
+            None => Self::from_text(path, ""),
+        }
+    }
+
+    /// The store for these bytes, as if read from `path`: UTF-8, then parsed.
+    pub(crate) fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<Self, NetrcError> {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
@@ -79,6 +84,108 @@ impl NetrcStore {
     }
 }
 
+/// The most a `.netrc` may hold. Far more than anyone writes by hand (a thousand entries take
+/// about 100 KiB), and little enough that a wrong `NETRC` cannot fill the memory.
+const MAX_LEN_MIB: u64 = 16;
+const MAX_LEN: u64 = MAX_LEN_MIB * 1024 * 1024;
+
+/// The file's bytes; `None` when there is no file.
+///
+/// What the path is comes first, following symbolic links, and nothing but a regular file is
+/// opened: opening a FIFO blocks until some process writes to it (`auth status` hung forever),
+/// and a device such as `/dev/zero` never ends. The open file is checked again, as the path may
+/// have been replaced in between, and read to at most [`MAX_LEN`] bytes whatever its size says.
+fn read_file(path: &Path) -> Result<Option<Vec<u8>>, NetrcError> {
+    let read_error = |source| NetrcError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        // A dangling symbolic link is no file either, as for curl.
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read_error(source)),
+    };
+    if is_dev_null(&metadata) {
+        return Ok(None);
+    }
+    check_regular(path, &metadata)?;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read_error(source)),
+    };
+    let metadata = file.metadata().map_err(read_error)?;
+    check_regular(path, &metadata)?;
+    let too_large = || NetrcError::TooLarge {
+        path: path.to_owned(),
+        limit_mib: MAX_LEN_MIB,
+    };
+    if metadata.len() > MAX_LEN {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(MAX_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    // A file that grew after it was measured.
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_LEN {
+        return Err(too_large());
+    }
+    Ok(Some(bytes))
+}
+
+/// Whether this is `/dev/null`, under any name: `NETRC=/dev/null` is how curl users turn
+/// `.netrc` off, and it reads as an empty file without being opened.
+#[cfg(unix)]
+fn is_dev_null(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    metadata.file_type().is_char_device()
+        && fs::metadata("/dev/null")
+            .is_ok_and(|null| null.file_type().is_char_device() && null.rdev() == metadata.rdev())
+}
+
+#[cfg(not(unix))]
+fn is_dev_null(_metadata: &fs::Metadata) -> bool {
+    false
+}
+
+/// Refuses anything but a regular file, saying what it is.
+fn check_regular(path: &Path, metadata: &fs::Metadata) -> Result<(), NetrcError> {
+    let file_type = metadata.file_type();
+    if file_type.is_file() {
+        return Ok(());
+    }
+    Err(NetrcError::NotRegularFile {
+        path: path.to_owned(),
+        kind: kind_of(file_type),
+    })
+}
+
+fn kind_of(file_type: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
 /// The credential of an entry, or `None` (logged) when it has none we can use.
 fn credential(entry: Entry) -> Option<Credential> {
     let Entry {
@@ -92,10 +199,12 @@ fn credential(entry: Entry) -> Option<Credential> {
         None => HostKey::any_host(DEFAULT_LABEL),
         Some(name) => {
             let Some(key) = machine_key(name) else {
+                // The name is not shown: one written as a URL may carry a password
+                // (`https://user:secret@host`).
                 tracing::debug!(
                     line,
-                    machine = name.as_str(),
-                    "skipped a .netrc entry: the machine is not a plain host name"
+                    "skipped a .netrc entry: its machine name is not a plain host name (a \
+                     wildcard, scheme, user, port or path)"
                 );
                 return None;
             };

@@ -150,20 +150,135 @@ fn a_missing_file_is_an_empty_store() {
 }
 
 #[test]
-fn an_unreadable_path_is_an_error_that_names_it() {
+fn an_unreadable_path_is_an_error_that_names_it_and_leaves_the_cause_to_the_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("netrc-dir");
-    fs::create_dir(&path).unwrap();
-    let err = NetrcStore::open(&path).unwrap_err();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    // A path through a regular file: `metadata` fails with "Not a directory", even as root.
+    let path = file.join(".netrc");
+    let err = open_err(&path);
     assert!(matches!(err, NetrcError::Read { .. }), "{err:?}");
     let message = redact_path(&err.to_string(), &path);
+    insta::assert_snapshot!(message, @"could not read the .netrc file [FILE]; make it a readable file, or point NETRC at another one");
+    // The OS error is the source, printed once by the chain, not a second time in the message.
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(source.contains("Not a directory"), "{source}");
+    assert!(!message.contains(&source), "{message}");
+}
+
+/// Opens the store on another thread and fails the test, instead of hanging it, when the open
+/// does not come back: on the code before the fix, opening a FIFO blocked forever.
+fn open_within_deadline(path: &Path) -> Result<NetrcStore, NetrcError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let owned = path.to_owned();
+    std::thread::spawn(move || {
+        let _ = sender.send(NetrcStore::open(owned));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("opening {} did not return within 30 s", path.display()))
+}
+
+/// The error of opening `path`, within the deadline.
+fn open_err(path: &Path) -> NetrcError {
+    match open_within_deadline(path) {
+        Ok(store) => panic!("{} opened as {store:?}", path.display()),
+        Err(err) => err,
+    }
+}
+
+// `auth status` hung forever on a `.netrc` that is a FIFO (opening one waits for a writer), and
+// a `.netrc` linked to /dev/zero would have been read until the memory ran out.
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_a_regular_file_is_refused_before_it_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let socket = dir.path().join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let directory = dir.path().join("directory");
+    fs::create_dir(&directory).unwrap();
+    let link = |name: &str, target: &Path| {
+        let link = dir.path().join(name);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        link
+    };
+    let cases = [
+        fifo.clone(),
+        link("link-to-fifo", &fifo),
+        link("link-to-dev-zero", Path::new("/dev/zero")),
+        PathBuf::from("/dev/zero"),
+        socket,
+        directory,
+    ];
+    let mut out = String::new();
+    for path in &cases {
+        let err = open_err(path);
+        assert!(
+            matches!(err, NetrcError::NotRegularFile { .. }),
+            "{}: {err:?}",
+            path.display()
+        );
+        let message = err
+            .to_string()
+            .replace(&dir.path().display().to_string(), "[DIR]");
+        out.push_str(&message);
+        out.push('\n');
+    }
+    insta::assert_snapshot!(out, @"
+    the .netrc file [DIR]/fifo is a FIFO (named pipe), not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    the .netrc file [DIR]/link-to-fifo is a FIFO (named pipe), not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    the .netrc file [DIR]/link-to-dev-zero is a character device, not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    the .netrc file /dev/zero is a character device, not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    the .netrc file [DIR]/socket is a socket, not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    the .netrc file [DIR]/directory is a directory, not a regular file, so it was not read; make it a regular file, or point NETRC at one
+    ");
+
+    // `NETRC=/dev/null` is how curl users turn `.netrc` off: an empty store, under any name.
+    for path in [
+        PathBuf::from("/dev/null"),
+        link("link-to-dev-null", Path::new("/dev/null")),
+    ] {
+        let store = open_within_deadline(&path).unwrap();
+        assert!(store.list().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_file_larger_than_any_netrc_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".netrc");
+    // Sparse: 17 MiB that cost no disk space and would all be read on the old code.
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(17 * 1024 * 1024).unwrap();
+    drop(file);
+    let err = open_err(&path);
+    assert!(matches!(err, NetrcError::TooLarge { .. }), "{err:?}");
+    insta::assert_snapshot!(redact_path(&err.to_string(), &path), @"the .netrc file [FILE] is larger than 16 MiB, so it was not read; point NETRC at the right file");
+
+    // Just under the limit is read (and here, being NUL bytes, is not a .netrc).
+    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(16 * 1024 * 1024).unwrap();
+    drop(file);
+    let err = open_err(&path);
+    assert!(matches!(err, NetrcError::Parse { .. }), "{err:?}");
+}
+
+#[test]
+fn a_control_character_in_the_path_is_escaped_in_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net\u{1b}]0;title\u{7}rc");
+    fs::create_dir(&path).unwrap();
+    let message = open_err(&path).to_string();
+    assert!(!message.contains('\u{1b}'), "{message:?}");
     assert!(
-        message.starts_with("could not read the .netrc file [FILE]: "),
-        "{message}"
-    );
-    assert!(
-        message.ends_with("Make it a readable file, or point NETRC at another one"),
-        "{message}"
+        message.contains("net\\u{1b}]0;title\\u{7}rc"),
+        "{message:?}"
     );
 }
 
