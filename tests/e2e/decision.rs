@@ -60,6 +60,7 @@ fn token_prints_exactly_what_a_download_sends() {
         ("", "tok-loopback-conda-36"),
         ("n", "pw-netrc-37"),
         ("d", "pw-default-38"),
+        ("bob", "url-pw-39"),
     ];
 
     let hosts = [
@@ -99,6 +100,15 @@ fn token_prints_exactly_what_a_download_sends() {
             ));
         }
     }
+    // A URL's own user information wins over everything stored, for both.
+    let url = format!("http://bob:url-pw-39@127.0.0.1:{port}/bearer/in-url");
+    let token = sandbox.run(&["token", &url]);
+    let fetch = sandbox.run(&["fetch", &url]);
+    assert_eq!(fetch.code, 0, "{}", sandbox.show(&fetch));
+    assert_eq!(token.stdout, "url-pw-39\n", "{}", sandbox.show(&token));
+    let got = sent(&nginx.recorded(server), "/bearer/in-url", &secrets);
+    assert_eq!(got.as_deref(), Some("url-pw-39"));
+
     // The table pins which URLs get a credential at all, so agreement on "nothing" everywhere
     // cannot pass.
     insta::assert_snapshot!(table, @r"

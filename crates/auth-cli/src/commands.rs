@@ -367,6 +367,20 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
         };
         let target = UrlTarget::parse(&url)
             .with_context(|| format!("`{shown}` is not a host name or URL"))?;
+        // A URL's own `user:password@` is what a download sends, whatever is stored.
+        if let Some(auth) = url::Url::parse(&url)
+            .ok()
+            .as_ref()
+            .and_then(auth_core::url_credential)
+        {
+            tracing::info!("using the credentials in the URL");
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                auth.primary_secret().expose()
+            )?;
+            return Ok(());
+        }
         // Exactly what a download of this URL would send: the library's one decision.
         match stores.chain.decide(&target)? {
             Decision::Send { found, .. } => found,

@@ -154,6 +154,28 @@ impl fmt::Display for Withheld {
     }
 }
 
+/// The credential an `http(s)` URL carries itself (`https://user:password@host/`), decoded: the
+/// caller's explicit choice, which a download sends instead of any stored one (as uv does), so
+/// `auth token` answers with it too. A user name alone is not a credential: it selects one.
+pub fn url_credential(url: &url::Url) -> Option<Authentication> {
+    if !url.scheme().starts_with("http") {
+        return None;
+    }
+    let password = url.password()?;
+    Some(Authentication::BasicHTTP {
+        username: percent_decode(url.username()),
+        password: crate::Secret::from(percent_decode(password)),
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    // `form_urlencoded` decodes `%XX`; a literal `+` must stay a `+`, not become a space.
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
 /// `host` or `host:port` of the target, for messages.
 fn target_host(target: &UrlTarget<'_>) -> String {
     let host = crate::escape_control(target.host());
@@ -269,6 +291,21 @@ mod tests {
         https://files.example.net/f        send files.example.net as BasicHeader
         https://other.test/                nothing
         ");
+    }
+
+    #[test]
+    fn a_urls_own_credential_is_decoded() {
+        let url = url::Url::parse("https://bob:p%3Aw%40d+x@host/").unwrap();
+        let Some(Authentication::BasicHTTP { username, password }) = super::url_credential(&url)
+        else {
+            panic!("no credential");
+        };
+        assert_eq!(
+            (username.as_str(), password.expose().as_str()),
+            ("bob", "p:w@d+x")
+        );
+        let lone = url::Url::parse("https://bob@host/").unwrap();
+        assert!(super::url_credential(&lone).is_none());
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod store;
 mod url_target;
 
 pub use authentication::{Authentication, InvalidCredential};
-pub use decision::{Decision, Placement, Withheld, is_loopback};
+pub use decision::{Decision, Placement, Withheld, is_loopback, url_credential};
 pub use escape::escape_control;
 pub use host::{HostKey, HostKeyError, HostSpec, Specificity};
 pub use index::CredentialIndex;

@@ -203,13 +203,13 @@ impl AuthMiddleware {
         }
         // Credentials in the URL (of a request built without reqwest's builder, which would have
         // moved them into a header) are the caller's explicit choice: they win, as in uv.
-        if request.url().password().is_some() && request.url().scheme().starts_with("http") {
+        if let Some(Authentication::BasicHTTP { username, password }) =
+            auth_core::url_credential(request.url())
+        {
             let url = request.url_mut();
-            let username = percent_decode(url.username());
-            let password = percent_decode(url.password().unwrap_or_default());
             let _ = url.set_username("");
             let _ = url.set_password(None);
-            apply::basic(request, &username, &password);
+            apply::basic(request, &username, password.expose());
             return Ok(Applied::Other { what: "the URL" });
         }
         // Not http, https or s3: nothing of ours applies.
@@ -564,8 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn userinfo_is_percent_decoded() {
-        assert_eq!(percent_decode("p%3Aw%40d+x"), "p:w@d+x");
-        assert_eq!(percent_decode("zo%C3%AB"), "zoë");
+    fn a_user_name_is_percent_decoded() {
+        assert_eq!(percent_decode("zo%C3%AB+x"), "zoë+x");
     }
 }
