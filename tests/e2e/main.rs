@@ -14,3 +14,5 @@ mod peers;
 mod rattler;
 mod redirects;
 mod round_trip;
+mod special_files;
+mod terminal;

@@ -217,7 +217,7 @@ pub(crate) struct FetchArgs {
     /// The URL to download: http://, https:// or s3://bucket/key
     pub(crate) url: String,
 
-    /// Write to FILE instead of standard output (written whole, or not at all)
+    /// Write to FILE instead of standard output (`-`). A regular file is written whole or not at all; a device or FIFO (/dev/null) is written in place
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
@@ -226,8 +226,24 @@ pub(crate) struct FetchArgs {
     pub(crate) pypi_keyring_provider: Option<KeyringProviderArg>,
 
     /// Connect to ADDR for HOST:PORT instead of resolving it, as curl's --resolve
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub(crate) resolve: Vec<String>,
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::fetch::parse_resolve)]
+    pub(crate) resolve: Vec<(String, std::net::SocketAddr)>,
+
+    /// Give up when connecting to a server takes longer than SECS [default: 30, or connect-timeout-seconds in the config file]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub(crate) connect_timeout: Option<std::time::Duration>,
+
+    /// Give up when the server sends nothing for SECS [default: 60, or read-timeout-seconds in the config file]
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    pub(crate) read_timeout: Option<std::time::Duration>,
+}
+
+/// A timeout flag's seconds, as the config's timeouts are checked.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("a number of seconds (like 30 or 2.5), not `{text}`"))?;
+    crate::config::seconds_between(seconds, crate::config::MAX_TIMEOUT_SECONDS)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

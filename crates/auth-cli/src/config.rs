@@ -4,6 +4,8 @@
 //! authentication-override-file = "/path/to/credentials.json"  # the only source, like --auth-file
 //! keyring-timeout-seconds = 1.0                               # how long the keyring may take
 //! oauth-refresh-margin-seconds = 300                          # refresh OAuth tokens this early
+//! connect-timeout-seconds = 30                                # `auth fetch`: connecting may take
+//! read-timeout-seconds = 60                                   # `auth fetch`: silence allowed
 //!
 //! [pypi-config]
 //! keyring-provider = "subprocess"                             # or "disabled" (the default)
@@ -34,6 +36,10 @@ pub(crate) struct Config {
     keyring_timeout_seconds: Option<f64>,
     /// How long before it expires an OAuth access token is refreshed.
     oauth_refresh_margin_seconds: Option<u64>,
+    /// How long `auth fetch` may take to connect to a server.
+    connect_timeout_seconds: Option<f64>,
+    /// How long `auth fetch` waits for the next byte from a server.
+    read_timeout_seconds: Option<f64>,
     /// `PyPI` index settings.
     #[serde(default, rename = "pypi-config")]
     pub(crate) pypi: PypiConfig,
@@ -78,18 +84,29 @@ impl Config {
         }
     }
 
-    /// Reads the config file; a missing one is the defaults.
+    /// Reads the config file; a missing one is the defaults. Anything but a regular file (after
+    /// following links) is refused before it is opened: reading a FIFO would wait for a writer
+    /// forever, and a device never ends.
     pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let Some(path) = path else {
             return Ok(Self::default());
         };
+        let unreadable = || format!("could not read the config file {}", path.display());
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(meta) => anyhow::bail!(
+                "the config file {} is {}, not a regular file; replace it with a TOML file, or \
+                 remove it",
+                path.display(),
+                describe_file_type(meta.file_type())
+            ),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(err) => return Err(err).with_context(unreadable),
+        }
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("could not read the config file {}", path.display()));
-            }
+            Err(err) => return Err(err).with_context(unreadable),
         };
         let config: Self = toml::from_str(&text).map_err(|err| {
             anyhow::anyhow!(
@@ -98,13 +115,29 @@ impl Config {
                 err.to_string().trim_end()
             )
         })?;
-        if let Some(seconds) = config.keyring_timeout_seconds
-            && !(seconds.is_finite() && seconds > 0.0 && seconds <= 600.0)
-        {
-            anyhow::bail!(
-                "the config file {}: keyring-timeout-seconds must be a number of seconds between 0 and 600, not {seconds}",
-                path.display()
-            );
+        let settings = [
+            (
+                "keyring-timeout-seconds",
+                config.keyring_timeout_seconds,
+                600.0,
+            ),
+            (
+                "connect-timeout-seconds",
+                config.connect_timeout_seconds,
+                MAX_TIMEOUT_SECONDS,
+            ),
+            (
+                "read-timeout-seconds",
+                config.read_timeout_seconds,
+                MAX_TIMEOUT_SECONDS,
+            ),
+        ];
+        for (name, value, max) in settings {
+            if let Some(seconds) = value
+                && let Err(message) = seconds_between(seconds, max)
+            {
+                anyhow::bail!("the config file {}: {name} {message}", path.display());
+            }
         }
         Ok(config)
     }
@@ -119,5 +152,55 @@ impl Config {
     pub(crate) fn keyring_timeout(&self) -> Duration {
         self.keyring_timeout_seconds
             .map_or(Duration::from_secs(1), Duration::from_secs_f64)
+    }
+
+    /// How long `auth fetch` may take to connect: 30 seconds unless configured.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout_seconds
+            .map_or(Duration::from_secs(30), Duration::from_secs_f64)
+    }
+
+    /// How long `auth fetch` waits for the next byte: 60 seconds unless configured.
+    pub(crate) fn read_timeout(&self) -> Duration {
+        self.read_timeout_seconds
+            .map_or(Duration::from_mins(1), Duration::from_secs_f64)
+    }
+}
+
+/// The longest connect or read timeout, from the flags or the config: a day.
+pub(crate) const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
+/// `seconds` as a [`Duration`] when it is a number above 0 and at most `max`, else what is wrong
+/// with it (to follow the setting's name). Checked before `Duration::from_secs_f64`, which panics
+/// on negative, infinite and huge values.
+pub(crate) fn seconds_between(seconds: f64, max: f64) -> Result<Duration, String> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= max {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "must be a number of seconds between 0 and {max}, not {seconds}"
+        ))
+    }
+}
+
+/// What a file that is not a regular file is, in words.
+pub(crate) fn describe_file_type(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }

@@ -1,9 +1,11 @@
 //! `auth fetch URL`: an authenticated download through the middleware, so a user can check a
 //! login and a script can fetch a file.
 
+use std::fmt;
+use std::fs;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,15 +21,40 @@ use crate::env::Env;
 use crate::output::Printer;
 use crate::stores;
 
-/// How the server's refusal maps to an exit code: 3 for rejected credentials, 4 for none.
-pub(crate) fn exit_code(err: &anyhow::Error) -> Option<u8> {
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<AuthError>())
-        .and_then(|err| match err {
-            AuthError::Rejected { .. } | AuthError::Withheld { .. } => Some(3),
-            AuthError::NotLoggedIn { .. } | AuthError::NoS3Credentials { .. } => Some(4),
-            _ => None,
-        })
+/// A server that did not connect or answer in time, with the flag that gives it longer.
+#[derive(Debug)]
+struct TimedOut {
+    host: String,
+    after: Duration,
+    connecting: bool,
+}
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (host, seconds) = (&self.host, self.after.as_secs_f64());
+        if self.connecting {
+            write!(
+                f,
+                "could not connect to {host} within {seconds} s; check the address, or raise \
+                 --connect-timeout (connect-timeout-seconds in the config file) on a slow network"
+            )
+        } else {
+            write!(
+                f,
+                "timed out after {seconds} s waiting for {host} to answer; raise --read-timeout \
+                 (read-timeout-seconds in the config file) if the server is slow"
+            )
+        }
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+/// How long a download may take to connect, and to wait for each next byte.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    read: Duration,
 }
 
 pub(crate) fn fetch(
@@ -44,15 +71,23 @@ pub(crate) fn fetch(
     if !matches!(url.scheme(), "http" | "https" | "s3") {
         bail!("`auth fetch` downloads http://, https:// and s3:// URLs, not {shown}");
     }
+    // Decided before the request, so a bad -o costs no download.
+    let target = Target::of(args.output.as_deref())?;
     let config = Config::load(Config::path(env).as_deref())?;
     let stores = stores::open_with(env, global.auth_file.as_ref(), &config)?;
+    let timeouts = Timeouts {
+        connect: args
+            .connect_timeout
+            .unwrap_or_else(|| config.connect_timeout()),
+        read: args.read_timeout.unwrap_or_else(|| config.read_timeout()),
+    };
 
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30));
-    for resolve in &args.resolve {
-        let (host, addr) = parse_resolve(resolve)?;
-        builder = builder.resolve(&host, addr);
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read);
+    for (host, addr) in &args.resolve {
+        builder = builder.resolve(host, *addr);
     }
     // One client (one TLS setup) for the download and for a token refresh on the way.
     let http =
@@ -81,10 +116,15 @@ pub(crate) fn fetch(
         &client,
         url,
         &shown,
-        args.output.as_deref(),
+        target,
+        timeouts,
         show_progress,
     ))?;
-    if let Some(output) = &args.output {
+    if let Some(output) = args
+        .output
+        .as_deref()
+        .filter(|path| *path != Path::new("-"))
+    {
         printer.info(&format!("saved {shown} to {}", output.display()));
     }
     Ok(())
@@ -94,15 +134,32 @@ async fn download(
     client: &reqwest_middleware::ClientWithMiddleware,
     url: reqwest::Url,
     shown: &str,
-    output: Option<&Path>,
+    target: Target,
+    timeouts: Timeouts,
     show_progress: bool,
 ) -> anyhow::Result<()> {
-    let mut response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(middleware_error)
-        .with_context(|| format!("could not download {shown}"))?;
+    let request_host = host_port(&url);
+    // Sent as it is: reqwest's request builder would move the URL's user name and password into
+    // an `Authorization` header, which the middleware takes for the caller's own and whose 401 it
+    // hands back as a response. Left in the URL, they go through the middleware's one rule for a
+    // URL's own credential (`auth_core::url_credential`), and a refusal is its `Rejected`.
+    let request = reqwest::Request::new(reqwest::Method::GET, url);
+    let mut response = match client.execute(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            let err = middleware_error(err);
+            // The host of the hop that failed (a redirect may have led elsewhere).
+            let host = err
+                .chain()
+                .find_map(|cause| match cause.downcast_ref::<AuthError>() {
+                    Some(AuthError::Send { url, .. }) => url::Url::parse(url.as_str()).ok(),
+                    _ => None,
+                })
+                .map_or(request_host, |url| host_port(&url));
+            return Err(timed_out(&err, &host, timeouts)
+                .unwrap_or_else(|| err.context(format!("could not download {shown}"))));
+        }
+    };
     let status = response.status();
     if !status.is_success() {
         bail!("could not download {shown}: the server answered HTTP {status}");
@@ -124,13 +181,18 @@ async fn download(
         indicatif::ProgressBar::hidden()
     };
 
-    let mut sink = Sink::open(output)?;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(reqwest::Error::without_url)
-        .with_context(|| format!("the download of {shown} broke off"))?
-    {
+    let host = host_port(response.url());
+    let mut sink = Sink::open(target)?;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(err) => {
+                let err = anyhow::Error::new(err.without_url());
+                return Err(timed_out(&err, &host, timeouts)
+                    .unwrap_or_else(|| err.context(format!("the download of {shown} broke off"))));
+            }
+        };
         sink.write(&chunk)?;
         progress.inc(chunk.len() as u64);
     }
@@ -138,33 +200,173 @@ async fn download(
     sink.finish()
 }
 
-/// Where the bytes go: standard output, or a temporary file renamed over FILE at the end, so a
-/// broken download never leaves half a file behind.
+/// A [`TimedOut`] in place of `err` when a timeout caused it: the chain below (hyper's
+/// "operation timed out") says nothing more.
+fn timed_out(err: &anyhow::Error, host: &str, timeouts: Timeouts) -> Option<anyhow::Error> {
+    let cause = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<reqwest::Error>())
+        .filter(|cause| cause.is_timeout())?;
+    let connecting = cause.is_connect();
+    Some(
+        TimedOut {
+            host: host.to_owned(),
+            after: if connecting {
+                timeouts.connect
+            } else {
+                timeouts.read
+            },
+            connecting,
+        }
+        .into(),
+    )
+}
+
+/// `host:port` of a URL, for messages (no user info, no path).
+fn host_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Where the bytes go, decided from what is at the `-o` path now.
+#[derive(Debug)]
+enum Target {
+    /// No `-o`, or `-o -`.
+    Stdout,
+    /// A device, FIFO or socket, or a descriptor of this process (`/dev/stdout` on a file):
+    /// opened for appending and written as the bytes come. Replacing it would turn
+    /// `/dev/null` into a regular file.
+    InPlace(PathBuf),
+    /// A regular file, or nothing yet: a temporary file beside it, renamed over it at the end,
+    /// so a broken download never leaves half a file behind. `path` is where a chain of
+    /// symbolic links ends, so the link stays a link, as editors save.
+    Replace {
+        path: PathBuf,
+        /// The permissions of the file replaced; a new file gets the umask's.
+        mode: Option<fs::Permissions>,
+    },
+}
+
+impl Target {
+    fn of(output: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = output.filter(|path| *path != Path::new("-")) else {
+            return Ok(Self::Stdout);
+        };
+        let cannot_look = || format!("could not look at {}", path.display());
+        let mode = match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => bail!(
+                "{} is a directory; give the file to write, like -o {}",
+                path.display(),
+                path.join("NAME").display()
+            ),
+            Ok(meta) if !meta.is_file() => return Ok(Self::InPlace(path.to_owned())),
+            Ok(meta) => Some(meta.permissions()),
+            // Nothing there, or a link to nothing yet.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => return Err(err).with_context(cannot_look),
+        };
+        let Some(resolved) = resolve_links(path).with_context(cannot_look)? else {
+            return Ok(Self::InPlace(path.to_owned()));
+        };
+        let dir = parent_dir(&resolved);
+        if !dir.is_dir() {
+            bail!(
+                "cannot write {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+        Ok(Self::Replace {
+            path: resolved,
+            mode,
+        })
+    }
+}
+
+/// Where the chain of symbolic links at `path` ends (`path` itself when it is no link); the
+/// end may not exist yet. `None` when the chain reaches `/proc` (`/dev/stdout`,
+/// `/dev/fd/N`): those links name an open descriptor, which is written in place.
+fn resolve_links(path: &Path) -> std::io::Result<Option<PathBuf>> {
+    // As the kernel's limit (ELOOP).
+    const MAX_LINKS: usize = 40;
+    let mut current = path.to_owned();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                if current.starts_with("/proc") {
+                    return Ok(None);
+                }
+                let target = fs::read_link(&current)?;
+                current = parent_dir(&current).join(target);
+            }
+            Ok(_) => return Ok(Some(current)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Some(current)),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "more than {MAX_LINKS} symbolic links in a chain"
+    )))
+}
+
+/// The directory a path's file is in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// An open [`Target`].
 enum Sink {
     Stdout(std::io::StdoutLock<'static>),
-    File {
+    InPlace {
+        file: std::io::BufWriter<fs::File>,
+        path: PathBuf,
+    },
+    Replace {
         file: std::io::BufWriter<tempfile::NamedTempFile>,
-        path: std::path::PathBuf,
+        path: PathBuf,
     },
 }
 
 impl Sink {
-    fn open(output: Option<&Path>) -> anyhow::Result<Self> {
-        match output {
-            None => Ok(Self::Stdout(std::io::stdout().lock())),
-            Some(path) if path == Path::new("-") => Ok(Self::Stdout(std::io::stdout().lock())),
-            Some(path) => {
-                let dir = match path.parent() {
-                    Some(dir) if !dir.as_os_str().is_empty() => dir,
-                    _ => Path::new("."),
-                };
-                let file = tempfile::Builder::new()
-                    .prefix(".auth-fetch-")
+    fn open(target: Target) -> anyhow::Result<Self> {
+        match target {
+            Target::Stdout => Ok(Self::Stdout(std::io::stdout().lock())),
+            Target::InPlace(path) => {
+                // Append, so `-o /dev/stdout` on a file opened with `>>` adds to it.
+                let file = fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .with_context(|| format!("could not open {}", path.display()))?;
+                Ok(Self::InPlace {
+                    file: std::io::BufWriter::new(file),
+                    path,
+                })
+            }
+            Target::Replace { path, mode } => {
+                let dir = parent_dir(&path);
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".auth-fetch-");
+                // tempfile makes 0600 files by default; a download gets a file's normal
+                // permissions: 0666 less the umask (open(2) applies it).
+                #[cfg(unix)]
+                builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+                let file = builder
                     .tempfile_in(dir)
                     .with_context(|| format!("could not write to {}", dir.display()))?;
-                Ok(Self::File {
+                if let Some(mode) = mode {
+                    // The file replaced keeps its permissions, as when a program rewrites it.
+                    fs::set_permissions(file.path(), mode)
+                        .with_context(|| format!("could not write to {}", dir.display()))?;
+                }
+                Ok(Self::Replace {
                     file: std::io::BufWriter::new(file),
-                    path: path.to_owned(),
+                    path,
                 })
             }
         }
@@ -173,7 +375,10 @@ impl Sink {
     fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         match self {
             Self::Stdout(out) => out.write_all(bytes).context("could not write to stdout"),
-            Self::File { file, path } => file
+            Self::InPlace { file, path } => file
+                .write_all(bytes)
+                .with_context(|| format!("could not write {}", path.display())),
+            Self::Replace { file, path } => file
                 .write_all(bytes)
                 .with_context(|| format!("could not write {}", path.display())),
         }
@@ -182,10 +387,16 @@ impl Sink {
     fn finish(self) -> anyhow::Result<()> {
         match self {
             Self::Stdout(mut out) => out.flush().context("could not write to stdout"),
-            Self::File { file, path } => {
+            Self::InPlace { mut file, path } => file
+                .flush()
+                .with_context(|| format!("could not write {}", path.display())),
+            Self::Replace { file, path } => {
                 let file = file
                     .into_inner()
                     .map_err(std::io::IntoInnerError::into_error)
+                    .with_context(|| format!("could not write {}", path.display()))?;
+                file.as_file()
+                    .sync_all()
                     .with_context(|| format!("could not write {}", path.display()))?;
                 file.persist(&path)
                     .map_err(|err| err.error)
@@ -205,8 +416,9 @@ fn middleware_error(err: reqwest_middleware::Error) -> anyhow::Error {
     }
 }
 
-/// `HOST:PORT:ADDR`, as curl's `--resolve` (IPv6 addresses may be in brackets).
-fn parse_resolve(text: &str) -> anyhow::Result<(String, SocketAddr)> {
+/// `HOST:PORT:ADDR`, as curl's `--resolve` (IPv6 addresses may be in brackets); clap's parser of
+/// the flag, so a bad one is a usage error.
+pub(crate) fn parse_resolve(text: &str) -> Result<(String, SocketAddr), String> {
     let parsed = text.split_once(':').and_then(|(host, rest)| {
         let (port, addr) = rest.split_once(':')?;
         let port: u16 = port.parse().ok()?;
@@ -214,9 +426,7 @@ fn parse_resolve(text: &str) -> anyhow::Result<(String, SocketAddr)> {
         let ip: IpAddr = addr.parse().ok()?;
         (!host.is_empty()).then(|| (host.to_ascii_lowercase(), SocketAddr::new(ip, port)))
     });
-    parsed.with_context(|| {
-        format!("--resolve takes HOST:PORT:ADDR (like example.com:443:127.0.0.1), not `{text}`")
-    })
+    parsed.ok_or_else(|| "takes HOST:PORT:ADDR (like example.com:443:127.0.0.1)".to_owned())
 }
 
 /// S3 settings from the config's `[s3-options.*]` and the `AWS_*` variables.

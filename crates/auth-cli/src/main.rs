@@ -14,10 +14,12 @@ mod stores;
 use std::process::ExitCode;
 
 use anstyle::AnsiColor;
+use auth_middleware::AuthError;
 use clap::Parser as _;
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FmtContext;
-use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
+use tracing_subscriber::fmt::format::{DefaultFields, FormatEvent, FormatFields, Writer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::cli::{Cli, ColorChoice};
@@ -41,21 +43,37 @@ fn main() -> ExitCode {
     match commands::run(cli.command, &cli.global, &env, printer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // Printer escapes control characters in every cause.
             let mut message = err.to_string();
             for cause in err.chain().skip(1) {
                 message.push_str("\n  caused by: ");
                 message.push_str(&cause.to_string());
             }
             printer.error(&message);
-            if err.downcast_ref::<NoCredential>().is_some() {
-                ExitCode::from(4)
-            } else if let Some(code) = fetch::exit_code(&err) {
-                ExitCode::from(code)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// The exit code of a failure, as `cli::EXIT_CODES` documents them, from wherever in the chain
+/// of causes the deciding error is (commands add context around it).
+fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| {
+            if cause.is::<NoCredential>() {
+                return Some(4);
+            }
+            match cause.downcast_ref::<AuthError>()? {
+                AuthError::Rejected { .. } => Some(3),
+                // A withheld credential was not sent: none reached the server, as `auth token`
+                // says with the same code.
+                AuthError::NotLoggedIn { .. }
+                | AuthError::Withheld { .. }
+                | AuthError::NoS3Credentials { .. } => Some(4),
+                _ => None,
+            }
+        })
+        .unwrap_or(1)
 }
 
 /// Warnings show by default; each `-v` adds a level, each `-q` removes one. Without `-v`, log
@@ -72,7 +90,8 @@ fn init_logging(verbose: u8, quiet: u8, color: bool) {
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .with_ansi(color);
+        .with_ansi(color)
+        .fmt_fields(EscapedFields::default());
     if verbose == 0 {
         builder.event_format(PlainEvents { color }).init();
     } else {
@@ -108,5 +127,23 @@ where
         }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
+    }
+}
+
+/// tracing's fields (the message too, and the fields of spans) with every control character
+/// escaped, line breaks included: a log line is one line. Both formats use it, so no log event
+/// can put an escape sequence on the terminal, whatever a library or a peer put in it.
+#[derive(Debug, Default)]
+struct EscapedFields(DefaultFields);
+
+impl<'writer> FormatFields<'writer> for EscapedFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut plain = String::new();
+        self.0.format_fields(Writer::new(&mut plain), fields)?;
+        writer.write_str(&auth_core::escape_control(&plain))
     }
 }

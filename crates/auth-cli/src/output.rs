@@ -1,8 +1,29 @@
 //! How `auth` talks to people: styled `error:`/`warning:`/`hint:` lines on stderr, tables, times.
+//!
+//! Every message and table cell goes through [`escape_control`] here, at the sink: a host, key,
+//! URL or a peer's words may hold ESC, BEL or bidi controls, and a terminal acts on them (sets
+//! the window title, hides text, forges a line). A command's product on stdout (the token of
+//! `auth token`, the body of `auth fetch`) does not come here and is written as it is.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use anstyle::{AnsiColor, Style};
+use auth_core::escape_control;
+
+/// `text` with every control character escaped but the line breaks between its lines: a
+/// message may have several lines (a TOML error shows the line it is about), but no carriage
+/// return, escape sequence or bell.
+pub(crate) fn escape_lines(text: &str) -> Cow<'_, str> {
+    if !text.contains('\n') {
+        return escape_control(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(escape_control).collect();
+    if lines.iter().all(|line| matches!(line, Cow::Borrowed(_))) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(lines.join("\n"))
+}
 
 /// Writes messages to stderr, colored or not.
 #[derive(Debug, Clone, Copy)]
@@ -13,6 +34,7 @@ pub(crate) struct Printer {
 
 impl Printer {
     fn line(self, style: Style, label: &str, message: &str) {
+        let message = escape_lines(message);
         let mut stderr = std::io::stderr().lock();
         let _ = if self.color {
             writeln!(stderr, "{style}{label}{style:#} {message}")
@@ -36,24 +58,35 @@ impl Printer {
     /// A plain line of progress or result on stderr (stdout is kept for data).
     pub(crate) fn info(self, message: &str) {
         if self.quiet < 1 {
-            let _ = writeln!(std::io::stderr().lock(), "{message}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", escape_lines(message));
         }
     }
 
+    /// `text` in bold on a color terminal, its control characters escaped.
     pub(crate) fn bold(self, text: &str) -> String {
+        let text = escape_control(text);
         if self.color {
             let style = Style::new().bold();
             format!("{style}{text}{style:#}")
         } else {
-            text.to_owned()
+            text.into_owned()
         }
     }
 }
 
-/// Left-aligned columns separated by two spaces; the header bold.
+/// Left-aligned columns separated by two spaces; the header bold. A cell is one line: every
+/// control character in it is escaped, line breaks too.
 pub(crate) fn table(printer: Printer, header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| escape_control(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -74,7 +107,7 @@ pub(crate) fn table(printer: Printer, header: &[&str], rows: &[Vec<String>]) -> 
     let mut out = render(header.iter().map(|h| (*h).to_owned()).collect(), true);
     out.push('\n');
     for row in rows {
-        out.push_str(&render(row.clone(), false));
+        out.push_str(&render(row, false));
         out.push('\n');
     }
     out
