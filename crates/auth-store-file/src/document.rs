@@ -36,6 +36,29 @@ pub(crate) struct SyntaxError {
 }
 
 impl Document {
+    /// Parses the file's bytes: UTF-8 text, else an error at the first byte that is not.
+    pub(crate) fn parse_bytes(bytes: Vec<u8>) -> Result<Self, SyntaxError> {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::parse(text),
+            Err(err) => {
+                let bytes = err.as_bytes();
+                let at = err.utf8_error().valid_up_to();
+                // Line and column as serde_json counts them (1-based, the column in bytes), so
+                // every error of a corrupt file points the same way.
+                let line_start = bytes[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |newline| newline + 1);
+                Err(SyntaxError {
+                    // One more segment than newlines before the line.
+                    line: bytes[..line_start].split(|&b| b == b'\n').count(),
+                    column: at - line_start + 1,
+                    reason: "the file is not valid UTF-8 text, as JSON must be".to_owned(),
+                })
+            }
+        }
+    }
+
     /// Parses the file's text. Empty (or all-whitespace) text is an empty document.
     pub(crate) fn parse(text: String) -> Result<Self, SyntaxError> {
         if text.trim().is_empty() {
@@ -113,9 +136,10 @@ fn describe(err: &serde_json::Error) -> SyntaxError {
         }
         serde_json::error::Category::Io => "the file could not be read".to_owned(),
     };
+    // serde_json says column 0 for an error before the first character; ours are 1-based.
     SyntaxError {
-        line: err.line(),
-        column: err.column(),
+        line: err.line().max(1),
+        column: err.column().max(1),
         reason,
     }
 }
@@ -162,10 +186,17 @@ impl<'de> de::Deserialize<'de> for KeySeed<'de> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+
     use super::Document;
 
     fn check(text: &str) -> String {
-        match Document::parse(text.to_owned()) {
+        check_bytes(text.as_bytes())
+    }
+
+    fn check_bytes(bytes: &[u8]) -> String {
+        match Document::parse_bytes(bytes.to_vec()) {
             Ok(doc) => doc
                 .entries
                 .iter()
@@ -187,6 +218,44 @@ mod tests {
         insta::assert_snapshot!(check("{\"a\": 1,}"), @"error at 1:9: trailing comma");
         insta::assert_snapshot!(check("\"sekrit\""), @"error at 1:8: the file must hold one JSON object that maps hosts to credentials");
         insta::assert_snapshot!(check("{} {}"), @"error at 1:4: trailing characters");
+        insta::assert_snapshot!(check(&"[".repeat(100_000)), @"error at 1:1: the file must hold one JSON object that maps hosts to credentials");
+        insta::assert_snapshot!(check(&format!("{{\"a\": {}", "[".repeat(100_000))), @"error at 1:100006: EOF while parsing a list");
+    }
+
+    // Regression: a file with invalid UTF-8 gave a bare "stream did not contain valid UTF-8",
+    // with no line, no column and nothing to do.
+    #[test]
+    fn invalid_utf8_is_located_like_any_syntax_error() {
+        insta::assert_snapshot!(check_bytes(b"\xff{}"), @"error at 1:1: the file is not valid UTF-8 text, as JSON must be");
+        insta::assert_snapshot!(check_bytes(b"{\n  \"h\xc3\xa9.com\": {\"BearerToken\": \"ab\xc3(\"}\n}"), @"error at 2:33: the file is not valid UTF-8 text, as JSON must be");
+        // Columns count bytes, as serde_json's do: `é` is two.
+        insta::assert_snapshot!(check_bytes("{\n  \"é\": \"\u{e9}".as_bytes()), @"error at 2:11: EOF while parsing a string");
+    }
+
+    /// The suite's config: proptest's defaults (which read `PROPTEST_CASES`), a fixed seed unless
+    /// `PROPTEST_RNG_SEED` gives one, and no failure files written into the source tree.
+    fn config() -> Config {
+        let mut config = Config::default();
+        if config.rng_seed == RngSeed::Random {
+            config.rng_seed = RngSeed::Fixed(0x0d0c_0e47);
+        }
+        config.failure_persistence = None;
+        config
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any bytes: an error or a document whose ranges lie in the text, never a panic.
+        #[test]
+        fn prop_parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(doc) = Document::parse_bytes(bytes) {
+                for entry in &doc.entries {
+                    let _ = doc.key(entry);
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(doc.value(entry)).is_ok());
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,14 +1,80 @@
 //! Integration tests of `FileStore` against real files in a temporary directory.
 
+mod leftovers;
+mod properties;
+mod secrets;
+mod special_files;
+mod write_errors;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use auth_core::{Authentication, CredentialStore, HostKey, Secret, UrlTarget};
 use auth_store_file::{FileStore, FileStoreError};
 
 /// The example file of the pixi authentication page, as printed there.
 const SEED_EXAMPLE: &str = include_str!("../../../../tests/fixtures/pixi-credentials.json");
+
+/// A message and its chain of causes, one per line, as the CLI prints them.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str("\ncaused by: ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The file error inside a store error.
+fn file_error(err: &auth_core::StoreError) -> &FileStoreError {
+    match err {
+        auth_core::StoreError::Backend(inner) => inner
+            .downcast_ref::<FileStoreError>()
+            .expect("a FileStoreError"),
+        other => panic!("not a backend error: {other:?}"),
+    }
+}
+
+/// Every file name in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A log writer shared with the test.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().write(bytes)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` with every log event of this thread, at every level, recorded; returns the log text.
+fn with_logs<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .without_time()
+        .with_writer(move || writer.clone())
+        .finish();
+    let result = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    (result, text)
+}
 
 fn temp_file(text: Option<&str>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -81,11 +147,11 @@ fn writes_rattlers_format_and_keeps_entries_it_does_not_understand() {
     insta::assert_debug_snapshot!(store.unknown_entries(), @r#"
     [
         UnknownEntry {
-            key: "future.example.com",
-            reason: "the credential is not understood: unknown variant `Kerberos`, expected one of `BearerToken`, `BasicHTTP`, `CondaToken`, `S3Credentials`, `OAuth`",
+            key: SafeUrl("future.example.com"),
+            reason: "the credential is not understood: an unknown credential kind (expected one of BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth)",
         },
         UnknownEntry {
-            key: "*.dev",
+            key: SafeUrl("*.dev"),
             reason: "the key is not understood: `*.dev` would match every site under the public suffix `dev`; use the registry's own domain, such as `*.example.dev`",
         },
     ]
@@ -275,4 +341,71 @@ fn a_fresh_read_sees_another_processs_write() {
     );
     assert_eq!(token(&store, true).as_deref(), Some("new"));
     assert_eq!(token(&store, false).as_deref(), Some("new"));
+}
+
+/// Each URL looked up on a fresh store (the cold scan) and on a store whose index is built.
+fn cold_and_warm(path: &Path, urls: &[&str]) -> (Vec<String>, Vec<String>) {
+    let cold = urls
+        .iter()
+        .map(|url| lookup(&FileStore::open(path).unwrap(), url))
+        .collect();
+    let store = FileStore::open(path).unwrap();
+    lookup(&store, "https://warm.up/");
+    let warm = urls.iter().map(|url| lookup(&store, url)).collect();
+    (cold, warm)
+}
+
+// Regression: the cold scan's prefilter compared the scheme case-sensitively, so `HTTPS://...`
+// and `S3://...` keys were found by the index only; and it stopped at the `:` of a password, so
+// `user:pw@host` was never found cold.
+#[test]
+fn keys_in_any_spelling_are_found_cold_as_warm() {
+    let text = r#"{
+        "HTTPS://upper.example.com": {"BearerToken": "a"},
+        "Http://mixed.example.com:8080/x": {"BearerToken": "b"},
+        "S3://bkt": {"BearerToken": "c"},
+        "u:pw@userinfo.example.com": {"BearerToken": "d"},
+        "hTTps://*.wild.example.com.": {"BearerToken": "e"}
+    }"#;
+    let (_dir, path) = temp_file(Some(text));
+    let urls = [
+        "https://upper.example.com/",
+        "http://mixed.example.com:8080/x/y",
+        "s3://bkt/key",
+        "https://userinfo.example.com/",
+        "https://a.wild.example.com/",
+    ];
+    let (cold, warm) = cold_and_warm(&path, &urls);
+    assert_eq!(cold, warm);
+    insta::assert_snapshot!(cold.join("\n"), @r#"
+    HTTPS://upper.example.com {"BearerToken":"a"}
+    Http://mixed.example.com:8080/x {"BearerToken":"b"}
+    S3://bkt {"BearerToken":"c"}
+    u:pw@userinfo.example.com {"BearerToken":"d"}
+    hTTps://*.wild.example.com. {"BearerToken":"e"}
+    "#);
+}
+
+// Regression: among equally specific keys written two ways, the cold scan took the last and the
+// index the first.
+#[test]
+fn equally_specific_spellings_give_one_answer() {
+    // The first written wins, except that a later duplicate of the same text replaces it, as
+    // when the JSON is read into a map.
+    let texts = [
+        r#"{"example.com": {"BearerToken": "first"}, "EXAMPLE.COM": {"BearerToken": "second"}}"#,
+        r#"{"example.com": {"BearerToken": "first"}, "EXAMPLE.COM": {"BearerToken": "second"},
+            "example.com": {"BearerToken": "first, again"}}"#,
+    ];
+    let mut out = Vec::new();
+    for text in texts {
+        let (_dir, path) = temp_file(Some(text));
+        let (cold, warm) = cold_and_warm(&path, &["https://example.com/"]);
+        assert_eq!(cold, warm, "{text}");
+        out.extend(cold);
+    }
+    insta::assert_snapshot!(out.join("\n"), @r#"
+    example.com {"BearerToken":"first"}
+    example.com {"BearerToken":"first, again"}
+    "#);
 }
