@@ -57,7 +57,7 @@ fn an_expired_or_tampered_presigned_url_is_refused() {
         &url,
         SECRET_KEY,
         None,
-        now() - Duration::from_secs(3600),
+        now() - Duration::from_hours(1),
         60,
     );
     let wrong_secret = sign(&url, "not-the-secret", None, now(), 300);
