@@ -204,3 +204,61 @@ pub(crate) fn describe_file_type(kind: std::fs::FileType) -> &'static str {
         "a special file"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Config, seconds_between};
+
+    #[test]
+    fn seconds_are_above_zero_and_at_most_the_limit() {
+        let check = |seconds: f64| match seconds_between(seconds, 600.0) {
+            Ok(duration) => format!("{duration:?}"),
+            Err(message) => message,
+        };
+        insta::assert_snapshot!(check(0.5), @"500ms");
+        insta::assert_snapshot!(check(600.0), @"600s");
+        insta::assert_snapshot!(check(0.0), @"must be a number of seconds between 0 and 600, not 0");
+        insta::assert_snapshot!(check(-1.0), @"must be a number of seconds between 0 and 600, not -1");
+        insta::assert_snapshot!(check(f64::NAN), @"must be a number of seconds between 0 and 600, not NaN");
+        insta::assert_snapshot!(check(1e9), @"must be a number of seconds between 0 and 600, not 1000000000");
+    }
+
+    #[test]
+    fn fetch_timeouts_default_and_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let defaults = Config::default();
+        assert_eq!(defaults.connect_timeout().as_secs(), 30);
+        assert_eq!(defaults.read_timeout().as_secs(), 60);
+        std::fs::write(
+            &path,
+            "connect-timeout-seconds = 2.5\nread-timeout-seconds = 7\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        assert_eq!(config.connect_timeout().as_millis(), 2500);
+        assert_eq!(config.read_timeout().as_secs(), 7);
+        std::fs::write(&path, "read-timeout-seconds = 0\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "read-timeout-seconds must be a number of seconds between 0 and 86400, not 0"
+            ),
+            "{err}"
+        );
+    }
+
+    // A config file that is a FIFO blocked every command, waiting for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn a_config_file_that_is_not_a_regular_file_is_refused_unopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("is a directory, not a regular file"), "{err}");
+        let device = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+        let err = Config::load(Some(&device)).unwrap_err().to_string();
+        assert!(err.contains("is a device, not a regular file"), "{err}");
+        assert!(Config::load(Some(&dir.path().join("missing.toml"))).is_ok());
+    }
+}

@@ -462,7 +462,88 @@ fn s3_options(env: &Env, config: &Config) -> anyhow::Result<S3Options> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
+
+    /// What `-o PATH` becomes, with the temporary directory shown as `[DIR]`.
+    fn target(dir: &Path, output: &str) -> String {
+        let shown = |path: &Path| {
+            path.display()
+                .to_string()
+                .replace(&dir.display().to_string(), "[DIR]")
+        };
+        match Target::of(Some(Path::new(output))) {
+            Ok(Target::Stdout) => "stdout".to_owned(),
+            Ok(Target::InPlace(path)) => format!("in place: {}", shown(&path)),
+            Ok(Target::Replace { path, mode }) => format!(
+                "replace: {} ({})",
+                shown(&path),
+                if mode.is_some() {
+                    "keeps its mode"
+                } else {
+                    "new"
+                }
+            ),
+            Err(err) => format!("error: {}", shown(Path::new(&format!("{err:#}")))),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_target_is_replaced_only_when_it_is_a_regular_file_or_nothing() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("file"), b"x").unwrap();
+        fs::create_dir(dir.join("sub")).unwrap();
+        symlink("file", dir.join("link")).unwrap();
+        symlink("link", dir.join("link-to-link")).unwrap();
+        symlink("sub/new", dir.join("dangling")).unwrap();
+        symlink("/dev/null", dir.join("null")).unwrap();
+        symlink("loop-b", dir.join("loop-a")).unwrap();
+        symlink("loop-a", dir.join("loop-b")).unwrap();
+        let mut out = String::new();
+        for output in [
+            "-",
+            "/dev/null",
+            "/dev/stdout",
+            "[DIR]/file",
+            "[DIR]/new",
+            "[DIR]/link",
+            "[DIR]/link-to-link",
+            "[DIR]/dangling",
+            "[DIR]/null",
+            "[DIR]/sub",
+            "[DIR]/missing/file",
+            "[DIR]/loop-a",
+        ] {
+            let path = output.replace("[DIR]", &dir.display().to_string());
+            let _ = writeln!(out, "{output:<20} {}", target(dir, &path));
+        }
+        // Nothing was created or replaced by looking.
+        assert!(
+            fs::symlink_metadata(dir.join("null"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(!dir.join("new").exists());
+        insta::assert_snapshot!(out, @r"
+        -                    stdout
+        /dev/null            in place: /dev/null
+        /dev/stdout          in place: /dev/stdout
+        [DIR]/file           replace: [DIR]/file (keeps its mode)
+        [DIR]/new            replace: [DIR]/new (new)
+        [DIR]/link           replace: [DIR]/file (keeps its mode)
+        [DIR]/link-to-link   replace: [DIR]/file (keeps its mode)
+        [DIR]/dangling       replace: [DIR]/sub/new (new)
+        [DIR]/null           in place: [DIR]/null
+        [DIR]/sub            error: [DIR]/sub is a directory; give the file to write, like -o [DIR]/sub/NAME
+        [DIR]/missing/file   error: cannot write [DIR]/missing/file: the directory [DIR]/missing does not exist
+        [DIR]/loop-a         error: could not look at [DIR]/loop-a: Too many levels of symbolic links (os error 40)
+        ");
+    }
 
     #[test]
     fn resolve_is_curls() {
@@ -473,6 +554,7 @@ mod tests {
         assert_eq!(addr, "[::1]:80".parse().unwrap());
         for bad in [
             "a.test",
+            "a.test:80",
             "a.test:x:127.0.0.1",
             ":80:127.0.0.1",
             "a.test:80:host",

@@ -153,7 +153,40 @@ fn utc(at: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::expiry;
+    use super::{Printer, escape_lines, expiry, table};
+
+    #[test]
+    fn escapes_all_but_line_breaks() {
+        let check = |text: &str| escape_lines(text).into_owned();
+        insta::assert_snapshot!(check("prefix.dev"), @"prefix.dev");
+        insta::assert_snapshot!(check("ex\u{1b}]0;PWNED\u{7}ample.com"), @r"ex\u{1b}]0;PWNED\u{7}ample.com");
+        insta::assert_snapshot!(check("one\ntwo\r\n\tthree\u{9b}\u{7f}"), @r"
+        one
+        two\u{d}
+        \u{9}three\u{9b}\u{7f}
+        ");
+        insta::assert_snapshot!(check("bidi \u{202e}gpj.exe\n"), @r"bidi \u{202e}gpj.exe");
+    }
+
+    #[test]
+    fn a_table_cell_is_one_escaped_line() {
+        let printer = Printer {
+            color: false,
+            quiet: 0,
+        };
+        let rows = vec![
+            vec![
+                "\u{1b}[31mred.example.com".to_owned(),
+                "BearerToken".to_owned(),
+            ],
+            vec!["two\nlines".to_owned(), "bell\u{7}".to_owned()],
+        ];
+        insta::assert_snapshot!(table(printer, &["KEY", "KIND"], &rows), @r"
+        KEY                        KIND
+        \u{1b}[31mred.example.com  BearerToken
+        two\u{a}lines              bell\u{7}
+        ");
+    }
 
     #[test]
     fn formats_expiry() {
