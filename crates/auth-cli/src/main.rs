@@ -147,3 +147,81 @@ impl<'writer> FormatFields<'writer> for EscapedFields {
         writer.write_str(&auth_core::escape_control(&plain))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use auth_core::SafeUrl;
+
+    use super::*;
+
+    // `auth fetch` exited 1 for a rejected credential once the error was wrapped in more
+    // context than the one layer a downcast of the whole error looks through.
+    #[test]
+    fn the_exit_code_is_found_anywhere_in_the_chain() {
+        let url = || SafeUrl::new("https://repo.example.com/x");
+        let rejected = || AuthError::Rejected {
+            host: "repo.example.com".to_owned(),
+            key: "repo.example.com".to_owned(),
+            store: "the file".to_owned(),
+            login: "repo.example.com".to_owned(),
+            status: 401,
+        };
+        let wrapped = |err: anyhow::Error| err.context("could not download").context("fetch");
+        let cases: Vec<(&str, anyhow::Error, u8)> = vec![
+            ("plain", anyhow::anyhow!("a file did not parse"), 1),
+            (
+                "no credential",
+                NoCredential("nothing stored".to_owned()).into(),
+                4,
+            ),
+            (
+                "no credential, wrapped",
+                wrapped(NoCredential("nothing stored".to_owned()).into()),
+                4,
+            ),
+            ("rejected", rejected().into(), 3),
+            ("rejected, wrapped", wrapped(rejected().into()), 3),
+            (
+                "not logged in, wrapped",
+                wrapped(
+                    AuthError::NotLoggedIn {
+                        host: "h".to_owned(),
+                        login: "h".to_owned(),
+                        status: 403,
+                    }
+                    .into(),
+                ),
+                4,
+            ),
+            (
+                "withheld",
+                AuthError::Withheld {
+                    host: "h".to_owned(),
+                    key: "h".to_owned(),
+                    store: "the file".to_owned(),
+                    url: url(),
+                    status: 401,
+                }
+                .into(),
+                4,
+            ),
+            (
+                "no S3 keys",
+                AuthError::NoS3Credentials {
+                    url: url(),
+                    bucket: "b".to_owned(),
+                }
+                .into(),
+                4,
+            ),
+            (
+                "a bad redirect",
+                wrapped(AuthError::BadRedirect { url: url() }.into()),
+                1,
+            ),
+        ];
+        for (name, err, code) in cases {
+            assert_eq!(exit_code(&err), code, "{name}: {err:#}");
+        }
+    }
+}
