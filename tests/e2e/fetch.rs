@@ -475,16 +475,27 @@ fn a_device_target_is_written_in_place_and_stays_a_device() {
     assert!(leftovers(sandbox.home()).is_empty());
 }
 
+#[cfg(unix)]
 #[test]
-fn dash_and_dev_stdout_write_the_body_to_standard_output() {
+fn dash_and_a_link_to_the_stdout_descriptor_write_the_body_to_standard_output() {
     let (_nginx, url) = open_server();
     let sandbox = Sandbox::new();
-    for target in ["-", "/dev/stdout"] {
+    // As /dev/stdout is, in the sandbox: code that replaces the target replaces this link, not
+    // the system's /dev/stdout.
+    let link = sandbox.home().join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    for target in ["-", link.to_str().unwrap()] {
         let run = run(&sandbox, &["fetch", &url, "-o", target], &[]);
         assert_eq!(run.code, 0, "{target}: {run:?}");
         assert_eq!(run.stdout.as_bytes(), FILE, "{target}");
     }
     assert!(!sandbox.home().join("-").exists());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 #[cfg(unix)]

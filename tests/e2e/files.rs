@@ -54,7 +54,8 @@ fn rattler_auth_file_wins_over_the_flag_and_is_the_only_source() {
     let mut status = sandbox.command(&["status", "--json"]);
     status.env("RATTLER_AUTH_FILE", &from_env);
     let run = sandbox.run_command(status, None);
-    let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows = &status["entries"];
     assert_eq!(rows.as_array().unwrap().len(), 1);
     assert_eq!(rows[0]["key"], "a.example.com");
     assert_eq!(rows[0]["location"], from_env.to_str().unwrap());

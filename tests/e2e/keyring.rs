@@ -83,7 +83,8 @@ fn an_entry_stored_by_another_tool_in_rattlers_format_is_used() {
     let token = sandbox.run(&["token", "https://repo.example.com/simple/"]);
     assert_eq!(token.stdout, "pw-from-secret-tool\n", "{token:?}");
     let status = sandbox.run(&["status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let rows = &status["entries"];
     assert_eq!(rows[0]["key"], "repo.example.com");
     assert_eq!(rows[0]["store"], "keyring");
     assert_eq!(rows[0]["username"], "alice");

@@ -15,4 +15,5 @@ mod rattler;
 mod redirects;
 mod round_trip;
 mod special_files;
+mod status;
 mod terminal;

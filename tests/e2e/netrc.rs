@@ -115,17 +115,30 @@ fn the_netrc_variable_names_the_file_and_a_broken_one_is_skipped_with_a_warning(
         "machine broken.example.com login u password \"unclosed\n",
     )
     .unwrap();
-    let status = sandbox.run(&["status"]);
+    let token = sandbox.run(&["token", "broken.example.com"]);
     assert_eq!(
-        status.code, 0,
-        "a broken .netrc must not stop other commands: {status:?}"
+        token.code, 4,
+        "a broken .netrc must not stop other commands: {token:?}"
     );
+    assert!(
+        token
+            .stderr
+            .starts_with("warning: could not parse the .netrc file"),
+        "{token:?}"
+    );
+    // `status` reports it as a store it could not read, and exits 1.
+    let status = sandbox.run(&["status"]);
     insta::assert_snapshot!(sandbox.show(&status), @r#"
-    exit: 0
+    exit: 1
     --- stdout
-    No credentials are stored (looked in the file [HOME]/.rattler/credentials.json). Run `auth login HOST` to add one.
+    No credentials could be read.
+
+    keyring: unavailable: cannot reach the Secret Service on the D-Bus session bus (zbus error: Failed to connect to address `unix:path=[HOME]/no-session-bus`: No such file or directory (os error 2))
+    file: [HOME]/.rattler/credentials.json
+    netrc: error: could not parse the .netrc file [HOME]/.netrc at line 1: a double-quoted value is never closed; add the closing `"`. No credential was read from it; fix that line
     --- stderr
-    warning: could not parse the .netrc file [HOME]/.netrc at line 1: a double-quoted value is never closed; add the closing `"`. No credential was read from it; fix that line
+    error: could not parse the .netrc file [HOME]/.netrc at line 1: a double-quoted value is never closed; add the closing `"`. No credential was read from it; fix that line
     "#);
     assert!(!status.all_output().contains("unclosed"));
+    assert!(!token.all_output().contains("unclosed"));
 }

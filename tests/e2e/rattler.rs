@@ -198,9 +198,9 @@ fn keyring_entries_rattler_stores_are_used_listed_and_deleted_by_auth() {
     assert_no_secret(&["token"], &token);
 
     let status = auth_ok(&sandbox, &["status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(
-        rows,
+        report["entries"],
         serde_json::json!([{
             "expires_at": null,
             "key": "repo.example.com",
@@ -322,8 +322,8 @@ fn a_file_rattler_writes_is_read_and_kept_intact_by_auth() {
         format!("{S3_SECRET}\n")
     );
     let status = auth(&["status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let rows: Vec<(&str, &str, &serde_json::Value)> = rows
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let rows: Vec<(&str, &str, &serde_json::Value)> = report["entries"]
         .as_array()
         .unwrap()
         .iter()

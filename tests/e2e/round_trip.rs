@@ -129,8 +129,8 @@ fn the_file_is_what_pixi_writes() {
     }
     "#);
     let status = sandbox.run(&["status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let keys: Vec<&str> = rows
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let keys: Vec<&str> = report["entries"]
         .as_array()
         .unwrap()
         .iter()

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// The exit codes, printed at the end of `--help` and in docs/cli.md.
 pub(crate) const EXIT_CODES: &str = "\
@@ -79,7 +79,24 @@ pub(crate) enum Command {
 
 /// A secret may be given as `-` to read it from standard input, so that it stays out of the
 /// command line and the shell history.
+///
+/// One way to authenticate per login: the flags of two methods conflict, so clap refuses them as
+/// a usage error (exit code 2). The methods are `--token`, `--username`/`--password` (the group
+/// `basic`), `--conda-token`, the `--s3-*` keys (the group `s3`) and the OAuth flags (the group
+/// `oauth_method`).
 #[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("basic")
+        .args(["username", "password"])
+        .multiple(true)
+        .conflicts_with_all(["conda_token", "s3", "oauth_method"])
+))]
+#[command(group(
+    ArgGroup::new("s3")
+        .args(["s3_access_key_id", "s3_secret_access_key", "s3_session_token"])
+        .multiple(true)
+        .conflicts_with("oauth_method")
+))]
 pub(crate) struct LoginArgs {
     /// The host to authenticate with (e.g. prefix.dev, repo.example.com:8443/channels/x, s3://bucket)
     pub(crate) host: String,
@@ -92,7 +109,8 @@ pub(crate) struct LoginArgs {
     #[arg(
         long,
         help_heading = "Token / Basic Authentication",
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        conflicts_with_all = ["basic", "conda_token", "s3", "oauth_method"]
     )]
     pub(crate) token: Option<String>,
 
@@ -116,7 +134,8 @@ pub(crate) struct LoginArgs {
     #[arg(
         long,
         help_heading = "Token / Basic Authentication",
-        value_name = "CONDA_TOKEN"
+        value_name = "CONDA_TOKEN",
+        conflicts_with_all = ["s3", "oauth_method"]
     )]
     pub(crate) conda_token: Option<String>,
 
@@ -148,8 +167,10 @@ pub(crate) struct LoginArgs {
     pub(crate) oauth: OAuthArgs,
 }
 
-/// A login to prefix.dev (or a subdomain) with no method flag uses OAuth.
+/// A login to prefix.dev (or a subdomain) with no method flag uses OAuth. Its flags are the
+/// group `oauth_method`, which conflicts with every other method.
 #[derive(Debug, Args)]
+#[group(id = "oauth_method", multiple = true)]
 #[command(next_help_heading = "OAuth/OIDC Authentication")]
 pub(crate) struct OAuthArgs {
     /// Use OAuth/OIDC authentication
@@ -188,10 +209,12 @@ pub(crate) enum OAuthFlowArg {
     DeviceCode,
 }
 
+/// HOST or `--all`, exactly one: a required group, so the usage line of an error and of
+/// `--help` are the same (`auth logout <HOST|--all>`).
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("target").args(["host", "all"]).required(true)))]
 pub(crate) struct LogoutArgs {
     /// The host to log out from, as given to `auth login`
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub(crate) host: Option<String>,
 
     /// Remove every stored credential
@@ -250,4 +273,65 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 pub(crate) enum KeyringProviderArg {
     Subprocess,
     Disabled,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::error::ErrorKind;
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// One flag of each login method, with a value where it takes one.
+    const METHODS: [&[&str]; 9] = [
+        &["--token", "t"],
+        &["--username", "u"],
+        &["--password", "p"],
+        &["--conda-token", "c"],
+        &["--s3-access-key-id", "AK"],
+        &["--s3-secret-access-key", "SK"],
+        &["--s3-session-token", "ST"],
+        &["--oauth"],
+        &["--oauth-client-id", "id"],
+    ];
+
+    /// Which method a flag belongs to: flags of one method go together.
+    fn method(flag: &str) -> &'static str {
+        match flag {
+            "--username" | "--password" => "basic",
+            "--token" => "token",
+            "--conda-token" => "conda",
+            flag if flag.starts_with("--s3-") => "s3",
+            _ => "oauth",
+        }
+    }
+
+    // Two login methods at once exited 1 after the command had started; the documented code of a
+    // usage error is 2, which clap's own conflict error exits with.
+    #[test]
+    fn two_login_methods_are_a_usage_error_and_one_methods_flags_go_together() {
+        for first in METHODS {
+            for second in METHODS {
+                if first == second {
+                    continue;
+                }
+                let mut args = vec!["auth", "login", "example.com"];
+                args.extend_from_slice(first);
+                args.extend_from_slice(second);
+                let parsed = Cli::try_parse_from(&args);
+                if method(first[0]) == method(second[0]) {
+                    assert!(parsed.is_ok(), "{args:?}: {:?}", parsed.err());
+                } else {
+                    let err = parsed.expect_err(&format!("{args:?} must be refused"));
+                    assert_eq!(err.kind(), ErrorKind::ArgumentConflict, "{args:?}");
+                    assert_eq!(err.exit_code(), 2, "{args:?}");
+                }
+            }
+        }
+    }
 }

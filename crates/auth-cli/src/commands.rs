@@ -8,7 +8,7 @@ use auth_core::{Authentication, Decision, HostKey, Scheme, Secret, UrlTarget, re
 
 use crate::cli::{Command, GlobalArgs, LoginArgs, LogoutArgs, StatusArgs, TokenArgs};
 use crate::env::Env;
-use crate::output::{self, Printer};
+use crate::output::Printer;
 use crate::secret_input::SecretInput;
 use crate::stores;
 
@@ -251,101 +251,28 @@ fn logout(
     Ok(())
 }
 
+mod status;
+
+/// Collect, then show: the table or the JSON is printed whatever could not be read, and the
+/// exit code says whether everything could.
 fn status(
     args: &StatusArgs,
     global: &GlobalArgs,
     env: &Env,
     printer: Printer,
 ) -> anyhow::Result<()> {
-    let stores = stores::open(env, global.auth_file.as_ref())?;
-    let rows = stores.chain.list()?;
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        let json: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|row| {
-                let auth = &row.credential.auth;
-                serde_json::json!({
-                    "key": row.credential.key.as_str(),
-                    "kind": auth.kind(),
-                    "username": match auth { Authentication::BasicHTTP { username, .. } => Some(username), _ => None },
-                    "store": row.store.name(),
-                    "location": row.store.location(),
-                    "expires_at": auth.expires_at(),
-                    "scopes": match auth {
-                        Authentication::OAuth { access_token, .. } => auth_oauth::describe_token(access_token.expose()).map(|info| info.scopes),
-                        _ => None,
-                    },
-                    "shadowed": row.shadowed,
-                })
-            })
-            .collect();
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
-    } else if rows.is_empty() {
-        let places: Vec<String> = stores
-            .chain
-            .stores()
-            .iter()
-            .filter(|store| store.unavailable_reason().is_none())
-            .map(|store| store.describe())
-            .collect();
-        writeln!(
-            stdout,
-            "No credentials are stored (looked in {}). Run `auth login HOST` to add one.",
-            places.join(", ")
-        )?;
+    let collected = status::collect(env, global.auth_file.as_ref());
+    let written = if args.json {
+        collected.print_json()
     } else {
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|row| {
-                let auth = &row.credential.auth;
-                let kind = match auth {
-                    Authentication::BasicHTTP { username, .. } => format!("BasicHTTP ({username})"),
-                    Authentication::OAuth { access_token, .. } => {
-                        match auth_oauth::describe_token(access_token.expose()) {
-                            Some(info) if !info.scopes.is_empty() => {
-                                format!("OAuth ({})", info.scopes.join(" "))
-                            }
-                            _ => "OAuth".to_owned(),
-                        }
-                    }
-                    other => other.kind().to_owned(),
-                };
-                let store = if row.shadowed {
-                    format!("{} (shadowed by an earlier store)", row.store.name())
-                } else {
-                    row.store.name().to_owned()
-                };
-                let expires = auth
-                    .expires_at()
-                    .map_or_else(|| "-".to_owned(), |at| output::expiry(at, env.now));
-                vec![row.credential.key.to_string(), kind, store, expires]
-            })
-            .collect();
-        write!(
-            stdout,
-            "{}",
-            output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells)
-        )?;
-        writeln!(stdout)?;
-        for store in stores.chain.stores() {
-            match store.unavailable_reason() {
-                Some(reason) => writeln!(stdout, "{}: unavailable: {reason}", store.name())?,
-                None => writeln!(stdout, "{}: {}", store.name(), store.location())?,
-            }
-        }
+        collected.print_table(printer, env.now)
+    };
+    match written {
+        // `auth status | head` closed the pipe: the reader has what it wanted.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other?,
     }
-    for file in &stores.files {
-        for entry in file.unknown_entries() {
-            printer.warning(&format!(
-                "{}: the entry `{}` is kept but not used: {}",
-                file.path().display(),
-                entry.key,
-                entry.reason
-            ));
-        }
-    }
-    Ok(())
+    collected.outcome()
 }
 
 fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()> {

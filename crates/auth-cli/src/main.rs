@@ -154,8 +154,7 @@ mod tests {
 
     use super::*;
 
-    // `auth fetch` exited 1 for a rejected credential once the error was wrapped in more
-    // context than the one layer a downcast of the whole error looks through.
+    /// The documented codes, whatever context the commands put around the deciding error.
     #[test]
     fn the_exit_code_is_found_anywhere_in_the_chain() {
         let url = || SafeUrl::new("https://repo.example.com/x");

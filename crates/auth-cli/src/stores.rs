@@ -1,7 +1,13 @@
 //! Which stores a command uses: an override file when one is set, else the default chain of the
 //! keyring, the credentials file and `.netrc`.
+//!
+//! [`survey_with`] opens every store and keeps the ones that could not be opened, each with its
+//! error, so `auth status` can show what it read and what it could not. [`open_with`] is the same
+//! survey for the commands that read and write: a credentials file that could not be opened stops
+//! them (a file that does not parse is never written), a broken `.netrc` is left out with a
+//! warning (it must not stop logins to the keyring).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -13,11 +19,10 @@ use auth_store_netrc::NetrcStore;
 use crate::config::Config;
 use crate::env::Env;
 
-/// The stores of this run, and the files among them (whose unknown entries `status` reports).
+/// The stores of this run.
 #[derive(Debug)]
 pub(crate) struct Stores {
     pub(crate) chain: StoreChain,
-    pub(crate) files: Vec<Arc<FileStore>>,
     /// Whether the user chose the file (an override), so writing to it deserves no warning.
     pub(crate) file_chosen: bool,
     /// Where processes sharing these stores meet to take turns refreshing OAuth tokens: the
@@ -25,6 +30,38 @@ pub(crate) struct Stores {
     pub(crate) lock_dir: PathBuf,
     /// How early OAuth tokens are refreshed (the config's `oauth-refresh-margin-seconds`).
     pub(crate) refresh_margin: std::time::Duration,
+}
+
+/// One store of the chain, in the chain's order, as [`survey_with`] found it.
+#[derive(Debug)]
+pub(crate) enum Slot {
+    /// Opened. Whether it can answer (a keyring may have no daemon) is asked when it is used.
+    Open(Arc<dyn CredentialStore>),
+    /// Could not be opened: a credentials file that does not parse or is not a file, a `.netrc`
+    /// that cannot be read.
+    Broken(Broken),
+}
+
+/// A store that could not be opened, and why.
+#[derive(Debug)]
+pub(crate) struct Broken {
+    /// The store's name, as [`CredentialStore::name`] would give it: `file`, `netrc`.
+    pub(crate) name: &'static str,
+    /// Where it is: the path.
+    pub(crate) location: String,
+    /// Why it could not be opened; its message names the file.
+    pub(crate) error: anyhow::Error,
+}
+
+/// Every store of this run as opened, the broken ones included.
+#[derive(Debug)]
+pub(crate) struct Survey {
+    pub(crate) slots: Vec<Slot>,
+    /// The credentials files among the open stores (whose unknown entries `status` reports).
+    pub(crate) files: Vec<Arc<FileStore>>,
+    file_chosen: bool,
+    lock_dir: PathBuf,
+    refresh_margin: std::time::Duration,
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
@@ -38,8 +75,36 @@ pub(crate) fn open_with(
     auth_file: Option<&PathBuf>,
     config: &Config,
 ) -> anyhow::Result<Stores> {
-    // RATTLER_AUTH_FILE > --auth-file > the config's override; whichever is set is the only source.
-    let chosen = if let Some(path) = &env.rattler_auth_file {
+    let survey = survey_with(env, auth_file, config)?;
+    let mut stores: Vec<Arc<dyn CredentialStore>> = Vec::with_capacity(survey.slots.len());
+    for slot in survey.slots {
+        match slot {
+            Slot::Open(store) => stores.push(store),
+            // A broken .netrc must not stop logins to the keyring; say why it is not used.
+            Slot::Broken(broken) if broken.name == "netrc" => {
+                tracing::warn!("{}", one_line(&broken.error));
+            }
+            // A credentials file that could not be read stops every command: one that does not
+            // parse must never be overwritten, and a lookup without it could answer wrongly.
+            Slot::Broken(broken) => return Err(broken.error),
+        }
+    }
+    Ok(Stores {
+        chain: StoreChain::new(stores),
+        file_chosen: survey.file_chosen,
+        lock_dir: survey.lock_dir,
+        refresh_margin: survey.refresh_margin,
+    })
+}
+
+/// The credentials file a run uses alone, and what chose it: `RATTLER_AUTH_FILE` >
+/// `--auth-file` > the config's override file; `None` for the default chain.
+pub(crate) fn chosen_file(
+    env: &Env,
+    auth_file: Option<&PathBuf>,
+    config: &Config,
+) -> Option<(PathBuf, &'static str)> {
+    if let Some(path) = &env.rattler_auth_file {
         if auth_file.is_some_and(|flag| flag != path) {
             tracing::info!(
                 "RATTLER_AUTH_FILE={} takes precedence over --auth-file",
@@ -54,17 +119,26 @@ pub(crate) fn open_with(
             .authentication_override_file
             .clone()
             .map(|path| (path, "authentication-override-file in the config file"))
-    };
-    if let Some((path, source)) = chosen {
+    }
+}
+
+/// Opens every store of this run. Fails only when there is no chain at all (no home directory
+/// for the default one); a store that cannot be opened is a [`Slot::Broken`].
+pub(crate) fn survey_with(
+    env: &Env,
+    auth_file: Option<&PathBuf>,
+    config: &Config,
+) -> anyhow::Result<Survey> {
+    if let Some((path, source)) = chosen_file(env, auth_file, config) {
         tracing::debug!(path = %path.display(), source, "using only this credentials file");
-        let file = Arc::new(FileStore::open(&path)?);
         let lock_dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
             _ => PathBuf::from("."),
         };
-        return Ok(Stores {
-            chain: StoreChain::new(vec![file.clone()]),
-            files: vec![file],
+        let (slot, files) = open_file(&path);
+        return Ok(Survey {
+            slots: vec![slot],
+            files,
             file_chosen: true,
             lock_dir,
             refresh_margin: config.oauth_refresh_margin(),
@@ -79,21 +153,43 @@ pub(crate) fn open_with(
         interactive: env.stdin_is_terminal,
         ..KeyringOptions::default()
     }));
-    let file = Arc::new(FileStore::open(
-        home.join(".rattler").join("credentials.json"),
-    )?);
-    let mut stores: Vec<Arc<dyn CredentialStore>> = vec![keyring, file.clone()];
+    let (file, files) = open_file(&home.join(".rattler").join("credentials.json"));
     let netrc_path = auth_store_netrc::default_path(home, env.netrc.as_deref(), cfg!(windows));
-    match NetrcStore::open(&netrc_path) {
-        Ok(netrc) => stores.push(Arc::new(netrc)),
-        // A broken .netrc must not stop logins to the keyring; say why it is not used.
-        Err(err) => tracing::warn!("{err}"),
-    }
-    Ok(Stores {
-        chain: StoreChain::new(stores),
-        files: vec![file],
+    let netrc = match NetrcStore::open(&netrc_path) {
+        Ok(netrc) => Slot::Open(Arc::new(netrc)),
+        Err(err) => Slot::Broken(Broken {
+            name: "netrc",
+            location: netrc_path.display().to_string(),
+            error: err.into(),
+        }),
+    };
+    Ok(Survey {
+        slots: vec![Slot::Open(keyring), file, netrc],
+        files,
         file_chosen: false,
         lock_dir: home.join(".rattler"),
         refresh_margin: config.oauth_refresh_margin(),
     })
+}
+
+fn open_file(path: &Path) -> (Slot, Vec<Arc<FileStore>>) {
+    match FileStore::open(path) {
+        Ok(file) => {
+            let file = Arc::new(file);
+            (Slot::Open(file.clone()), vec![file])
+        }
+        Err(err) => (
+            Slot::Broken(Broken {
+                name: "file",
+                location: path.display().to_string(),
+                error: err.into(),
+            }),
+            Vec::new(),
+        ),
+    }
+}
+
+/// An error and its causes on one line, each said once: `what failed: why: why`.
+pub(crate) fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
 }

@@ -1,0 +1,523 @@
+//! `auth status`: first collect what every store holds and whether it could be read, then show
+//! it as a table or as JSON.
+//!
+//! The JSON is a public interface: it is made only from the `#[derive(Serialize)]` types below,
+//! its shape is published in `docs/status.schema.json`, and `version` changes when a field
+//! changes meaning or goes away. It is printed whatever broke: a store that could not be read is
+//! a store with `"state": "error"`, and the command then exits 1.
+//!
+//! Every step is linear in the number of entries: one `list` per store, one hash probe per entry
+//! for shadowing, one sort, one pass to print (100k entries in well under a second; see the
+//! `status` benchmark).
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use auth_core::{Authentication, Credential, CredentialStore, HostKey, StoreError};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::env::Env;
+use crate::output::{self, Printer};
+use crate::stores::{self, Slot};
+
+/// The version of the JSON's shape (`docs/status.schema.json`).
+const VERSION: u32 = 1;
+
+/// How many unknown entries the table form warns about one by one; the JSON lists them all.
+const UNKNOWN_WARNINGS: usize = 20;
+
+/// Everything `status` found, before it is shown.
+#[derive(Debug)]
+pub(crate) struct Collected {
+    config_path: Option<PathBuf>,
+    config_error: Option<anyhow::Error>,
+    /// No chain could be made: no home directory for the default one.
+    chain_error: Option<anyhow::Error>,
+    /// Whether the stores of this run are known: not when the config file, which may name the
+    /// only file to use, could not be read.
+    stores_known: bool,
+    stores: Vec<StoreStatus>,
+    entries: Vec<Entry>,
+    unknown: Vec<Unknown>,
+}
+
+#[derive(Debug)]
+struct StoreStatus {
+    name: String,
+    location: String,
+    health: Health,
+}
+
+#[derive(Debug)]
+enum Health {
+    Ok,
+    Unavailable(String),
+    Error(anyhow::Error),
+}
+
+#[derive(Debug)]
+struct Entry {
+    credential: Arc<Credential>,
+    /// Index into [`Collected::stores`].
+    store: usize,
+    shadowed: bool,
+    /// An OAuth access token's scopes, when it is a JWT that says.
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug)]
+struct Unknown {
+    /// Index into [`Collected::stores`].
+    store: usize,
+    /// Redacted: user information in a key may be a password.
+    key: String,
+    reason: String,
+}
+
+/// Reads the config, opens every store and lists each one; never fails, so that whatever broke
+/// is shown beside what could be read.
+pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
+    let config_path = Config::path(env);
+    let (config, config_error) = match Config::load(config_path.as_deref()) {
+        Ok(config) => (Some(config), None),
+        Err(err) => (None, Some(err)),
+    };
+    // With a config that could not be read, a file named outside it (RATTLER_AUTH_FILE,
+    // --auth-file) is still the only store. Otherwise the stores are not known: the config may
+    // name an override file, so the default chain may not be this run's, and the config's error
+    // says what to fix.
+    let defaults = Config::default();
+    let survey = if let Some(config) = &config {
+        Some(stores::survey_with(env, auth_file, config))
+    } else {
+        stores::chosen_file(env, auth_file, &defaults)
+            .map(|_| stores::survey_with(env, auth_file, &defaults))
+    };
+    let mut collected = Collected {
+        config_path,
+        config_error,
+        chain_error: None,
+        stores_known: false,
+        stores: Vec::new(),
+        entries: Vec::new(),
+        unknown: Vec::new(),
+    };
+    let survey = match survey {
+        Some(Ok(survey)) => survey,
+        Some(Err(err)) => {
+            collected.chain_error = Some(err);
+            return collected;
+        }
+        None => return collected,
+    };
+    collected.stores_known = true;
+    // The canonical keys listed so far, in the chain's order: a later store's entry under one of
+    // them is never used (the earlier store wins a tie), so it is marked shadowed.
+    let mut seen: HashSet<Box<str>> = HashSet::new();
+    for slot in survey.slots {
+        let store = match slot {
+            Slot::Open(store) => store,
+            Slot::Broken(broken) => {
+                collected.stores.push(StoreStatus {
+                    name: broken.name.to_owned(),
+                    location: broken.location,
+                    health: Health::Error(broken.error),
+                });
+                continue;
+            }
+        };
+        let at = collected.stores.len();
+        let (health, listed) = list(store.as_ref());
+        collected.stores.push(StoreStatus {
+            name: store.name().to_owned(),
+            location: store.location(),
+            health,
+        });
+        for credential in listed {
+            let canonical: Box<str> = credential.key.canonical().as_str().into();
+            let shadowed = !seen.insert(canonical);
+            let scopes = match &credential.auth {
+                Authentication::OAuth { access_token, .. } => {
+                    auth_oauth::describe_token(access_token.expose()).map(|info| info.scopes)
+                }
+                _ => None,
+            };
+            collected.entries.push(Entry {
+                credential,
+                store: at,
+                shadowed,
+                scopes,
+            });
+        }
+    }
+    // Stable: under one key, the earlier store's entry comes first.
+    collected
+        .entries
+        .sort_by(|a, b| a.credential.key.as_str().cmp(b.credential.key.as_str()));
+    for file in &survey.files {
+        let location = file.location();
+        let Some(at) = collected
+            .stores
+            .iter()
+            .position(|store| store.name == file.name() && store.location == location)
+        else {
+            continue;
+        };
+        collected
+            .unknown
+            .extend(file.unknown_entries().into_iter().map(|entry| Unknown {
+                store: at,
+                key: entry.key.to_string(),
+                reason: entry.reason,
+            }));
+    }
+    collected
+}
+
+/// One store's entries, and whether it could answer.
+fn list(store: &dyn CredentialStore) -> (Health, Vec<Arc<Credential>>) {
+    if let Some(reason) = store.unavailable_reason() {
+        return (Health::Unavailable(reason), Vec::new());
+    }
+    match store.list() {
+        Ok(entries) => (Health::Ok, entries),
+        Err(StoreError::Unavailable { reason, .. }) => (Health::Unavailable(reason), Vec::new()),
+        Err(err) => (
+            Health::Error(anyhow::Error::new(err).context(format!(
+                "could not list the entries of {}",
+                store.describe()
+            ))),
+            Vec::new(),
+        ),
+    }
+}
+
+impl Collected {
+    /// Every failure, in order: the config, the chain, then each store that could not be read.
+    fn errors(&self) -> impl Iterator<Item = &anyhow::Error> {
+        self.config_error
+            .iter()
+            .chain(&self.chain_error)
+            .chain(self.stores.iter().filter_map(|store| match &store.health {
+                Health::Error(err) => Some(err),
+                _ => None,
+            }))
+    }
+
+    /// `Ok` when everything could be read; else the failure (or a summary of several), for the
+    /// exit code and the `error:` line. What could be read has been printed already.
+    pub(crate) fn outcome(self) -> anyhow::Result<()> {
+        let count = self.errors().count();
+        if count > 1 {
+            let messages: Vec<String> = self.errors().map(stores::one_line).collect();
+            return Err(anyhow!(
+                "{count} problems left this list incomplete: {}",
+                messages.join("; ")
+            ));
+        }
+        let Self {
+            config_error,
+            chain_error,
+            stores,
+            ..
+        } = self;
+        let store_error = stores.into_iter().find_map(|store| match store.health {
+            Health::Error(err) => Some(err),
+            _ => None,
+        });
+        match config_error.or(chain_error).or(store_error) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// The entries and the stores as two tables on stdout; unknown entries as warnings.
+    pub(crate) fn print_table(&self, printer: Printer, now: i64) -> io::Result<()> {
+        if !self.stores_known {
+            return Ok(());
+        }
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        if self.entries.is_empty() {
+            if self.errors().next().is_some() {
+                writeln!(out, "No credentials could be read.")?;
+            } else {
+                writeln!(
+                    out,
+                    "No credentials are stored. Run `auth login HOST` to add one."
+                )?;
+            }
+        } else {
+            let cells: Vec<Vec<String>> = self
+                .entries
+                .iter()
+                .map(|entry| self.entry_cells(entry, now))
+                .collect();
+            out.write_all(
+                output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells).as_bytes(),
+            )?;
+        }
+        // One line a store, in the chain's order: `file: PATH`, `keyring: unavailable: WHY`,
+        // `netrc: error: WHAT`. Escaped, as a table cell is: a path may hold control characters.
+        writeln!(out)?;
+        for store in &self.stores {
+            let line = match &store.health {
+                Health::Ok => format!("{}: {}", store.name, store.location),
+                Health::Unavailable(reason) => format!("{}: unavailable: {reason}", store.name),
+                Health::Error(err) => format!("{}: error: {}", store.name, stores::one_line(err)),
+            };
+            writeln!(out, "{}", auth_core::escape_control(&line))?;
+        }
+        out.flush()?;
+        drop(out);
+        for unknown in self.unknown.iter().take(UNKNOWN_WARNINGS) {
+            printer.warning(&format!(
+                "{}: the entry `{}` is kept but not used: {}",
+                self.stores[unknown.store].location, unknown.key, unknown.reason
+            ));
+        }
+        if let Some(more) = self.unknown.len().checked_sub(UNKNOWN_WARNINGS)
+            && more > 0
+        {
+            printer.warning(&format!(
+                "{more} more entries are kept but not used; `auth status --json` lists them all"
+            ));
+        }
+        Ok(())
+    }
+
+    fn entry_cells(&self, entry: &Entry, now: i64) -> Vec<String> {
+        let auth = &entry.credential.auth;
+        let kind = match (auth, &entry.scopes) {
+            (Authentication::BasicHTTP { username, .. }, _) => format!("BasicHTTP ({username})"),
+            (Authentication::OAuth { .. }, Some(scopes)) if !scopes.is_empty() => {
+                format!("OAuth ({})", scopes.join(" "))
+            }
+            (other, _) => other.kind().to_owned(),
+        };
+        let name = &self.stores[entry.store].name;
+        let store = if entry.shadowed {
+            format!("{name} (shadowed by an earlier store)")
+        } else {
+            name.clone()
+        };
+        let expires = auth
+            .expires_at()
+            .map_or_else(|| "-".to_owned(), |at| output::expiry(at, now));
+        vec![
+            shown_key(&entry.credential.key).into_owned(),
+            kind,
+            store,
+            expires,
+        ]
+    }
+
+    /// The whole report as one JSON document on stdout.
+    pub(crate) fn print_json(&self) -> io::Result<()> {
+        let errors: Vec<String> = self.errors().map(stores::one_line).collect();
+        let report = Report {
+            version: VERSION,
+            config: ConfigRow {
+                path: self
+                    .config_path
+                    .as_ref()
+                    .map(|path| path.display().to_string()),
+                state: match &self.config_error {
+                    None => ConfigState::Ok,
+                    Some(err) => ConfigState::Error {
+                        message: stores::one_line(err),
+                    },
+                },
+            },
+            stores: self
+                .stores
+                .iter()
+                .map(|store| StoreRow {
+                    name: &store.name,
+                    location: &store.location,
+                    state: match &store.health {
+                        Health::Ok => StoreState::Ok,
+                        Health::Unavailable(reason) => StoreState::Unavailable { reason },
+                        Health::Error(err) => StoreState::Error {
+                            message: stores::one_line(err),
+                        },
+                    },
+                })
+                .collect(),
+            entries: self
+                .entries
+                .iter()
+                .map(|entry| {
+                    let auth = &entry.credential.auth;
+                    let store = &self.stores[entry.store];
+                    EntryRow {
+                        key: shown_key(&entry.credential.key),
+                        kind: auth.kind(),
+                        username: match auth {
+                            Authentication::BasicHTTP { username, .. } => Some(username),
+                            _ => None,
+                        },
+                        store: &store.name,
+                        location: &store.location,
+                        expires_at: auth.expires_at(),
+                        scopes: entry.scopes.as_deref(),
+                        shadowed: entry.shadowed,
+                    }
+                })
+                .collect(),
+            unknown_entries: self
+                .unknown
+                .iter()
+                .map(|unknown| {
+                    let store = &self.stores[unknown.store];
+                    UnknownRow {
+                        store: &store.name,
+                        location: &store.location,
+                        key: &unknown.key,
+                        reason: &unknown.reason,
+                    }
+                })
+                .collect(),
+            errors,
+        };
+        let mut text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
+        text.push('\n');
+        let mut out = io::stdout().lock();
+        out.write_all(escape_for_terminal(&text).as_bytes())?;
+        out.flush()
+    }
+}
+
+/// `auth status --json`, version 1 (`docs/status.schema.json`).
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    version: u32,
+    config: ConfigRow,
+    stores: Vec<StoreRow<'a>>,
+    entries: Vec<EntryRow<'a>>,
+    unknown_entries: Vec<UnknownRow<'a>>,
+    /// Every failure that left the report incomplete, one line each; empty when complete.
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigRow {
+    /// `None` when there is no home directory to look in.
+    path: Option<String>,
+    #[serde(flatten)]
+    state: ConfigState,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum ConfigState {
+    /// Read, or absent (the defaults).
+    Ok,
+    Error {
+        message: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct StoreRow<'a> {
+    name: &'a str,
+    location: &'a str,
+    #[serde(flatten)]
+    state: StoreState<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum StoreState<'a> {
+    Ok,
+    /// Not there now (a keyring with no daemon); not an error.
+    Unavailable {
+        reason: &'a str,
+    },
+    Error {
+        message: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct EntryRow<'a> {
+    key: Cow<'a, str>,
+    kind: &'static str,
+    username: Option<&'a str>,
+    store: &'a str,
+    location: &'a str,
+    expires_at: Option<i64>,
+    scopes: Option<&'a [String]>,
+    shadowed: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct UnknownRow<'a> {
+    store: &'a str,
+    location: &'a str,
+    key: &'a str,
+    reason: &'a str,
+}
+
+/// A key as it may be shown. A key keeps its text as written, and that may hold user
+/// information (`https://user:password@host`, ignored for matching) or a conda token segment
+/// (`host/t/TOKEN/`): those are masked, as in every URL `auth` prints.
+fn shown_key(key: &HostKey) -> Cow<'_, str> {
+    let text = key.as_str();
+    if text.contains('@') || text.contains("/t/") {
+        let mut shown = auth_core::redact_url(text);
+        // A URL's parser adds the root path; the key did not have it.
+        if shown.ends_with('/') && !text.ends_with('/') {
+            shown.pop();
+        }
+        Cow::Owned(shown)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `serde_json` escapes C0 controls in strings but writes DEL, C1 controls and bidi controls as
+/// they are, and a terminal acts on some of them. They can only be inside strings (the rest of
+/// the text is ASCII), where `\uXXXX` is the same JSON value.
+fn escape_for_terminal(json: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    // Line breaks and indentation between tokens are the only controls serde_json writes.
+    let needs = |c: char| unsafe_char(c) && c != '\n';
+    if !json.chars().any(needs) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if needs(c) {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_for_terminal;
+
+    #[test]
+    fn json_keeps_its_value_and_loses_terminal_controls() {
+        let value = serde_json::json!({ "key": "a\u{7f}b\u{9b}c\u{202e}d\u{1b}e\n" });
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let escaped = escape_for_terminal(&text);
+        insta::assert_snapshot!(escaped, @r#"
+        {
+          "key": "a\u007fb\u009bc\u202ed\u001be\n"
+        }
+        "#);
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, value);
+    }
+}
