@@ -1,12 +1,15 @@
 //! The harness of the end-to-end tests: a temporary HOME, a clean environment, and the `auth`
 //! binary run as a user would run it.
 
+pub mod deadline;
 pub mod peers;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+
+pub use crate::deadline::{Deadline, Watched, deadline, output_within, wait_with_deadline};
 
 /// The `auth` binary of this build, rebuilt once per test process so it is never stale.
 /// `AUTH_BIN` names another one.
@@ -223,31 +226,30 @@ impl Sandbox {
         command
     }
 
-    /// Runs `auth ARGS` to the end.
+    /// Runs `auth ARGS` to the end, within [`deadline()`].
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_command(self.command(args), None)
     }
 
-    /// Runs `auth ARGS` with this on standard input.
+    /// Runs `auth ARGS` with this on standard input, within [`deadline()`].
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
         let mut command = self.command(args);
         command.stdin(Stdio::piped());
         self.run_command(command, Some(stdin))
     }
 
-    /// Runs a prepared command to the end.
+    /// Runs a prepared command to the end (its stdout and stderr piped, as [`Sandbox::command`]
+    /// sets them), within [`deadline()`].
     ///
     /// # Panics
-    /// When the process cannot be started.
+    /// When the process cannot be started, or has not ended by the deadline: then it is killed
+    /// and the message has its command line and its output so far.
     pub fn run_command(&self, mut command: Command, stdin: Option<&str>) -> Run {
-        let mut child = command.spawn().expect("auth starts");
+        let mut process = Watched::spawn(&mut command);
         if let Some(input) = stdin {
-            use std::io::Write as _;
-            let mut pipe = child.stdin.take().expect("stdin is piped");
-            pipe.write_all(input.as_bytes())
-                .expect("stdin accepts input");
+            process.write_stdin(input.as_bytes());
         }
-        let output = child.wait_with_output().expect("auth finishes");
+        let output = process.finish("the command to exit", Deadline::start());
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
@@ -268,7 +270,9 @@ impl Sandbox {
 /// gnome-keyring on a private D-Bus session bus (`dbus-run-session`), for as long as this lives.
 #[derive(Debug)]
 struct SecretService {
-    session: std::process::Child,
+    session: Option<Watched>,
+    /// The session's stdin: it lasts until this closes.
+    stdin: Option<std::process::ChildStdin>,
     address: String,
 }
 
@@ -286,7 +290,6 @@ exec cat >/dev/null"#;
 impl SecretService {
     #[allow(clippy::disallowed_methods, reason = "the session needs our PATH")]
     fn start(home: &Path) -> Self {
-        use std::io::BufRead as _;
         let runtime = home.join("run");
         std::fs::create_dir_all(&runtime).expect("a runtime directory");
         #[cfg(unix)]
@@ -303,33 +306,54 @@ impl SecretService {
             .env("XDG_RUNTIME_DIR", &runtime)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
-        let mut session = command.spawn().unwrap_or_else(|err| {
+        let mut session = Watched::try_spawn(&mut command).unwrap_or_else(|err| {
             panic!(
                 "cannot start dbus-run-session ({err}); install the Secret Service with: {INSTALL}"
             )
         });
-        let mut line = String::new();
-        let stdout = session.stdout.take().expect("stdout is piped");
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the session prints its address");
-        let address = line.trim().to_owned();
-        assert!(
-            address.starts_with("unix:"),
-            "gnome-keyring did not start on a session bus (got {address:?}); install it with: {INSTALL}"
+        let stdin = session.take_stdin();
+        let ready = session.wait_for_line(
+            "gnome-keyring to unlock and answer a `secret-tool` call on the session bus",
+            Deadline::start(),
+            |stream, line| stream == deadline::Stream::Stdout && line.starts_with("unix:"),
         );
-        Self { session, address }
+        let address = match ready {
+            Ok(line) => line.trim().to_owned(),
+            Err(output) => panic!(
+                "gnome-keyring did not start on a session bus (it exited with {}); install it \
+                 with: {INSTALL}\n--- stdout\n{}\n--- stderr\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+            ),
+        };
+        Self {
+            session: Some(session),
+            stdin,
+            address,
+        }
     }
 }
 
 impl Drop for SecretService {
     fn drop(&mut self) {
         // Closing stdin ends `cat`, which ends the session and its bus.
-        drop(self.session.stdin.take());
-        let _ = self.session.wait();
+        drop(self.stdin.take());
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        let ended = session.try_finish(
+            "the keyring session to end once its stdin closed",
+            Deadline::start(),
+        );
+        if let Err(message) = ended
+            && !std::thread::panicking()
+        {
+            panic!("{message}");
+        }
     }
 }

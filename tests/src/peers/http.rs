@@ -6,8 +6,7 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs as _};
 use std::time::Duration;
 
-/// How long a request to a local peer may take before the test fails rather than hangs.
-const TIMEOUT: Duration = Duration::from_secs(30);
+use crate::deadline::{Deadline, output_within};
 
 /// An HTTP response, read to the end of the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +58,21 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u
         .ok()
         .and_then(|mut addresses| addresses.next())
         .unwrap_or_else(|| panic!("{url} names no HOST:PORT"));
-    let mut stream = TcpStream::connect_timeout(&address, TIMEOUT)
+    // The whole request, connecting included, has one deadline: the test fails rather than
+    // hangs on a peer that never answers.
+    let deadline = Deadline::start();
+    let gave_up = |doing: &str| -> ! {
+        panic!(
+            "gave up after {} s {doing} {url} (a slow machine may set {} to more seconds)",
+            deadline.total().as_secs(),
+            crate::deadline::DEADLINE_VAR,
+        )
+    };
+    let mut stream = TcpStream::connect_timeout(&address, deadline.remaining())
         .unwrap_or_else(|err| panic!("cannot connect to {url}: {err}"));
-    stream.set_read_timeout(Some(TIMEOUT)).expect("a timeout");
-    stream.set_write_timeout(Some(TIMEOUT)).expect("a timeout");
+    stream
+        .set_write_timeout(Some(deadline.remaining().max(Duration::from_millis(1))))
+        .expect("a timeout");
 
     let mut bytes = head(method, path, authority, headers, body.len()).into_bytes();
     bytes.extend_from_slice(body);
@@ -72,9 +82,29 @@ pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u
 
     // `Connection: close`: the peer ends the response by closing the connection.
     let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .unwrap_or_else(|err| panic!("cannot read the answer of {url}: {err}"));
+    let mut chunk = [0; 8192];
+    loop {
+        if deadline.passed() {
+            gave_up("waiting for the answer of");
+        }
+        stream
+            .set_read_timeout(Some(deadline.remaining().max(Duration::from_millis(1))))
+            .expect("a timeout");
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => raw.extend_from_slice(&chunk[..read]),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                gave_up("waiting for the answer of");
+            }
+            Err(err) => panic!("cannot read the answer of {url}: {err}"),
+        }
+    }
     parse(&raw).unwrap_or_else(|| {
         panic!(
             "{url} answered something that is not HTTP/1.x: {:?}",
@@ -102,30 +132,22 @@ pub fn https_get(url: &str, ca_cert: &std::path::Path, headers: &[(&str, &str)])
         "-verify_hostname"
     };
     let request = head("GET", path, authority, headers, 0);
-    let mut child = std::process::Command::new(super::system_program("openssl", "openssl"))
-        .args([
-            "s_client",
-            "-quiet",
-            "-verify_return_error",
-            "-connect",
-            authority,
-        ])
-        .arg("-CAfile")
-        .arg(ca_cert)
-        .args([check, host])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
     // With `-quiet`, s_client sends stdin, then waits for the server to close.
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(request.as_bytes())
-        .expect("openssl reads the request");
-    let output = child.wait_with_output().expect("openssl finishes");
+    let output = output_within(
+        std::process::Command::new(super::system_program("openssl", "openssl"))
+            .args([
+                "s_client",
+                "-quiet",
+                "-verify_return_error",
+                "-connect",
+                authority,
+            ])
+            .arg("-CAfile")
+            .arg(ca_cert)
+            .args([check, host]),
+        Some(request.as_bytes()),
+        "openssl s_client to get the answer",
+    );
     assert!(
         output.status.success(),
         "openssl s_client could not GET {url} trusting {}: {}",

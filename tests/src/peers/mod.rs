@@ -1,10 +1,12 @@
-//! Real network peers for the end-to-end tests (see `shared/REAL-PEERS.md`): nginx demanding
-//! credentials, an S3 server that checks SigV4, and the Python `keyring` CLI.
+//! Real network peers for the end-to-end tests (see `tests/README.md`): nginx demanding
+//! credentials, an S3 server that checks SigV4, the Python `keyring` CLI, and an `OpenID` Connect
+//! provider.
 //!
 //! Each peer runs on 127.0.0.1 on a port of its own, is started by the test that needs it and is
 //! stopped (by its PID, or by shutting its runtime down) when its handle is dropped. A peer that
 //! cannot start fails the test with a message that says what to install: `cargo xtask test`
-//! installs every one of them. None of them is ever skipped.
+//! installs every one of them. None of them is ever skipped. Every wait on one (to start, to
+//! answer, to stop) has a deadline ([`crate::deadline`]): a peer that hangs fails the test.
 
 mod http;
 mod nginx;

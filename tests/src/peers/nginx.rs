@@ -6,11 +6,11 @@
 //! every request is handled by that one event loop, which [`Nginx::recorded`] relies on.
 
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use super::{free_ports, http_get, system_program};
+use crate::deadline::{Deadline, Stream, Watched, output_within};
 
 /// How often to start nginx again when one of its ports was taken between our pick and its bind.
 const ATTEMPTS: usize = 4;
@@ -46,8 +46,10 @@ struct ServerSpec {
 /// A running nginx; dropping it kills it.
 #[derive(Debug)]
 pub struct Nginx {
-    child: Child,
-    drain: Option<std::thread::JoinHandle<()>>,
+    /// Held for its `Drop`, which kills nginx; declared first, so that nginx is killed before its
+    /// directory is removed.
+    #[expect(dead_code, reason = "held for its Drop, which kills nginx")]
+    process: Watched,
     dir: tempfile::TempDir,
     ports: Vec<u16>,
     tls: Vec<bool>,
@@ -123,16 +125,6 @@ impl Nginx {
 
     fn record_log(&self, server: Server) -> Option<PathBuf> {
         self.record[server.0].then(|| record_log(self.dir(), server.0))
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(drain) = self.drain.take() {
-            let _ = drain.join();
-        }
     }
 }
 
@@ -261,10 +253,9 @@ impl NginxBuilder {
             let config_path = self.dir().join("nginx.conf");
             std::fs::write(&config_path, &config).expect("nginx.conf is written");
             match launch(&program, self.dir(), &config_path) {
-                Ok((child, drain)) => {
+                Ok(process) => {
                     return Nginx {
-                        child,
-                        drain: Some(drain),
+                        process,
                         tls: self.servers.iter().map(|server| server.tls).collect(),
                         record: self.servers.iter().map(|server| server.record).collect(),
                         dir: self.dir,
@@ -370,13 +361,14 @@ pub fn htpasswd(dir: &Path, user: &str, password: &str) -> PathBuf {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     let file = dir.join(format!("htpasswd-{name}"));
-    let output = Command::new(program)
-        .arg("-bcB")
-        .arg(&file)
-        .args([user, password])
-        .stdin(Stdio::null())
-        .output()
-        .expect("htpasswd runs");
+    let output = output_within(
+        Command::new(program)
+            .arg("-bcB")
+            .arg(&file)
+            .args([user, password]),
+        None,
+        "htpasswd to write its file",
+    );
     assert!(
         output.status.success(),
         "htpasswd failed: {}",
@@ -385,48 +377,39 @@ pub fn htpasswd(dir: &Path, user: &str, password: &str) -> PathBuf {
     file
 }
 
-/// Runs nginx and reads its stderr until it says it listens (Ok: the process and the thread
-/// that drains its stderr from then on) or exits (Err: what it said).
-fn launch(
-    program: &Path,
-    dir: &Path,
-    config: &Path,
-) -> Result<(Child, std::thread::JoinHandle<()>), String> {
-    let mut child = Command::new(program)
-        .arg("-p")
-        .arg(dir)
-        // The log nginx writes before it has read its config: not /var/log/nginx.
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(config)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot run {}: {err}", program.display()));
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
-    let mut said = String::new();
-    loop {
-        let mut line = String::new();
-        let read = stderr.read_line(&mut line).unwrap_or(0);
-        said.push_str(&line);
-        if read == 0 {
-            let _ = child.wait();
-            return Err(said);
-        }
-        // nginx's first notice after its config is read and every listening socket is bound:
-        // `[notice] PID#TID: nginx/1.22.1`.
-        if line.contains("[notice]") && line.contains(": nginx/") {
-            break;
-        }
+/// Runs nginx and reads its stderr until it says it listens (Ok: the process, whose output is
+/// read on from then on) or exits (Err: what it said).
+///
+/// # Panics
+/// When nginx says neither within the deadline.
+fn launch(program: &Path, dir: &Path, config: &Path) -> Result<Watched, String> {
+    let mut process = Watched::spawn(
+        Command::new(program)
+            .arg("-p")
+            .arg(dir)
+            // The log nginx writes before it has read its config: not /var/log/nginx.
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(config)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    // nginx's first notice after its config is read and every listening socket is bound:
+    // `[notice] PID#TID: nginx/1.22.1`.
+    let listening = process.wait_for_line(
+        "nginx to bind its ports (its `[notice] ...: nginx/VERSION` line)",
+        Deadline::start(),
+        |stream, line| {
+            stream == Stream::Stderr && line.contains("[notice]") && line.contains(": nginx/")
+        },
+    );
+    match listening {
+        Ok(_) => Ok(process),
+        Err(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
     }
-    // nginx keeps logging to stderr: keep the pipe drained so that it never blocks on it.
-    let drain = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
-    });
-    Ok((child, drain))
 }
 
 /// A CA, and a server certificate it signs for `localhost` and `127.0.0.1`, made with the
@@ -437,12 +420,11 @@ fn launch(
 fn make_certificates(dir: &Path) -> PathBuf {
     let openssl = system_program("openssl", "openssl");
     let run = |args: &[&str]| {
-        let output = Command::new(&openssl)
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("openssl runs");
+        let output = output_within(
+            Command::new(&openssl).args(args).current_dir(dir),
+            None,
+            "openssl to make a certificate",
+        );
         assert!(
             output.status.success(),
             "`openssl {}` failed: {}",

@@ -8,11 +8,11 @@
 //! `std::process`: it follows redirects with a cookie jar, which the harness's raw HTTP helpers
 //! do not.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Output};
 
 use super::{INSTALL_ALL, http_get, system_program, target_dirs};
+use crate::deadline::{Deadline, Stream, Watched, output_within};
 
 /// The public client of the tests: PKCE, no secret, loopback redirects, device code.
 pub const PUBLIC_CLIENT: &str = "rattler";
@@ -42,9 +42,7 @@ impl Default for OidcOptions {
 /// A running `oidc-provider`; dropping it kills it.
 #[derive(Debug)]
 pub struct Oidc {
-    child: Child,
-    drain: Option<std::thread::JoinHandle<()>>,
-    dir: tempfile::TempDir,
+    process: Watched,
     issuer: String,
 }
 
@@ -58,47 +56,35 @@ impl Oidc {
         let node = system_program("node", "nodejs");
         let prefix = provider_prefix();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/oidc/provider.mjs");
-        let dir = tempfile::Builder::new()
-            .prefix("auth-oidc-")
-            .tempdir()
-            .expect("a temporary directory");
-        let stderr_path = dir.path().join("provider.stderr");
-        let stderr = std::fs::File::create(&stderr_path).expect("a file for the provider's stderr");
-        let mut child = Command::new(&node)
-            .arg(&script)
-            .env_clear()
-            .env("OIDC_PROVIDER_PREFIX", &prefix)
-            .env(
-                "OIDC_ACCESS_TOKEN_TTL",
-                options.access_token_ttl.to_string(),
-            )
-            .env("OIDC_RESOURCE_SERVER_SECRET", RESOURCE_SERVER_SECRET)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", node.display()));
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut line = String::new();
-        let read = stdout.read_line(&mut line).unwrap_or(0);
-        let Some(issuer) = line.trim_end().strip_prefix("issuer ").map(str::to_owned) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "oidc-provider did not start (read {read} bytes: {line:?}); its stderr:\n{}",
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            );
+        let mut process = Watched::spawn(
+            Command::new(&node)
+                .arg(&script)
+                .env_clear()
+                .env("OIDC_PROVIDER_PREFIX", &prefix)
+                .env(
+                    "OIDC_ACCESS_TOKEN_TTL",
+                    options.access_token_ttl.to_string(),
+                )
+                .env("OIDC_RESOURCE_SERVER_SECRET", RESOURCE_SERVER_SECRET)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped()),
+        );
+        let started = process.wait_for_line(
+            "oidc-provider to print `issuer URL` (it listens then)",
+            Deadline::start(),
+            |stream, line| stream == Stream::Stdout && line.starts_with("issuer "),
+        );
+        let issuer = match started {
+            Ok(line) => line["issuer ".len()..].trim_end().to_owned(),
+            Err(output) => panic!(
+                "oidc-provider did not start ({}); its output:\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+            ),
         };
-        // Nothing else is printed, but a full pipe must never block the provider.
-        let drain = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-        });
-        Self {
-            child,
-            drain: Some(drain),
-            dir,
-            issuer,
-        }
+        Self { process, issuer }
     }
 
     /// The issuer URL, `http://127.0.0.1:PORT` (no trailing slash).
@@ -118,7 +104,7 @@ impl Oidc {
 
     /// The provider's stderr so far, for a failing test's message.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("provider.stderr")).unwrap_or_default()
+        self.process.stderr_so_far()
     }
 
     /// How many token requests of this grant type (`refresh_token`, `authorization_code`,
@@ -158,14 +144,15 @@ impl Oidc {
     /// # Panics
     /// When curl fails or the provider answers with an error status.
     pub fn introspect(&self, token: &str) -> String {
-        let output = curl()
-            .args(["-sS", "--fail-with-body", "-u"])
-            .arg(format!("{RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET}"))
-            .arg("--data-urlencode")
-            .arg(format!("token={token}"))
-            .arg(self.url("/token/introspection"))
-            .output()
-            .expect("curl runs");
+        let output = curl(
+            curl_command()
+                .args(["-sS", "--fail-with-body", "-u"])
+                .arg(format!("{RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET}"))
+                .arg("--data-urlencode")
+                .arg(format!("token={token}"))
+                .arg(self.url("/token/introspection")),
+            "curl to introspect a token",
+        );
         let body = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(
             output.status.success(),
@@ -204,7 +191,7 @@ impl Oidc {
         let jar = tempfile::NamedTempFile::new().expect("a cookie jar");
         let jar = jar.path();
         let form = run_curl(
-            curl()
+            curl_command()
                 .arg("-sS")
                 .arg("-c")
                 .arg(jar)
@@ -215,7 +202,7 @@ impl Oidc {
         let xsrf = hidden_field(&form, "xsrf")
             .unwrap_or_else(|| panic!("no xsrf field in the device page:\n{form}"));
         run_curl(
-            curl()
+            curl_command()
                 .args(["-sSL", "-c"])
                 .arg(jar)
                 .arg("-b")
@@ -232,7 +219,8 @@ impl Oidc {
 
     /// Writes `dir/browser`, a shell script to use as `BROWSER`: it follows the URL it is given
     /// (`$1`) with `curl -sSL` and a cookie jar of its own, through the provider's automatic
-    /// login and consent, to the client's loopback redirect. It exits non-zero when curl fails.
+    /// login and consent, to the client's loopback redirect. It exits non-zero when curl fails,
+    /// or has not got there within [`crate::deadline()`].
     ///
     /// # Panics
     /// When the script cannot be written.
@@ -241,25 +229,17 @@ impl Oidc {
         let curl = system_program("curl", "curl");
         let path = dir.join("browser");
         let jar = dir.join("browser-cookies.txt");
+        // `--max-time`: a browser that never gets its answer gives up at the harness's deadline.
         let script = format!(
-            "#!/bin/sh\n# A test browser: follows the authorization URL to the loopback redirect.\nexec '{}' -sSL -c '{jar}' -b '{jar}' \"$1\" -o /dev/null\n",
+            "#!/bin/sh\n# A test browser: follows the authorization URL to the loopback redirect.\nexec '{}' -sSL --max-time {} -c '{jar}' -b '{jar}' \"$1\" -o /dev/null\n",
             curl.display(),
+            crate::deadline().as_secs(),
             jar = jar.display(),
         );
         std::fs::write(&path, script).expect("the browser script is written");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .expect("the browser script is executable");
         path
-    }
-}
-
-impl Drop for Oidc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(drain) = self.drain.take() {
-            let _ = drain.join();
-        }
     }
 }
 
@@ -290,14 +270,17 @@ fn provider_prefix() -> PathBuf {
         })
 }
 
-fn curl() -> Command {
-    let mut command = Command::new(system_program("curl", "curl"));
-    command.stdin(Stdio::null());
-    command
+fn curl_command() -> Command {
+    Command::new(system_program("curl", "curl"))
+}
+
+/// Runs curl to the end within the deadline.
+fn curl(command: &mut Command, what: &str) -> Output {
+    output_within(command, None, what)
 }
 
 fn run_curl(command: &mut Command) -> String {
-    let output = command.output().expect("curl runs");
+    let output = curl(command, "curl to get the provider's device page");
     assert!(
         output.status.success(),
         "curl failed ({}): {}",

@@ -4,11 +4,11 @@
 //! prompts and never touches the developer's keyring.
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use super::{INSTALL_ALL, target_dirs};
+use crate::deadline::output_within;
 
 /// The backend: a file, no prompt, no D-Bus.
 const BACKEND: &str = "keyrings.alt.file.PlaintextKeyring";
@@ -128,22 +128,14 @@ impl PyKeyring {
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(&self.program)
-            .args(args)
-            .env_clear()
-            .env("HOME", &self.home)
-            .envs(self.env())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot run {}: {err}", self.program.display()));
-        child
-            .stdin
-            .take()
-            .expect("stdin is piped")
-            .write_all(stdin.as_bytes())
-            .expect("keyring reads stdin");
-        child.wait_with_output().expect("keyring finishes")
+        output_within(
+            Command::new(&self.program)
+                .args(args)
+                .env_clear()
+                .env("HOME", &self.home)
+                .envs(self.env()),
+            Some(stdin.as_bytes()),
+            "the Python `keyring` CLI to exit",
+        )
     }
 }

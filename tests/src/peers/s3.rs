@@ -2,7 +2,7 @@
 //! process on a loopback port, with one access key. Buckets are directories of its data
 //! directory and objects are files in them, so a test puts and reads objects directly.
 //!
-//! What it refuses (seen in `shared/REAL-PEERS.md`, and in `tests/e2e/peers.rs`): an unsigned
+//! What it refuses (see `tests/README.md`, and `tests/e2e/peers.rs`): an unsigned
 //! request, a wrong secret (`SignatureDoesNotMatch`), an unknown access key, a tampered or expired
 //! presigned URL, all with 403; it requires `x-amz-content-sha256`. It checks neither the region
 //! nor `x-amz-security-token`.
@@ -20,6 +20,8 @@ pub struct S3 {
     port: u16,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Closed when the server's thread has shut its runtime down.
+    stopped: std::sync::mpsc::Receiver<()>,
 }
 
 impl S3 {
@@ -48,7 +50,8 @@ impl S3 {
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+        let (done, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("peers-s3".to_owned())
             .spawn(move || {
@@ -57,9 +60,12 @@ impl S3 {
                         .expect("the listener joins the runtime");
                     tokio::spawn(serve(listener, service));
                     // Returns when the handle is dropped (the sender with it).
-                    let _ = stopped.await;
+                    let _ = stop_requested.await;
                 });
-                // Dropping the runtime here cancels the accept loop and every connection.
+                // This cancels the accept loop and every connection; the file system's blocking
+                // tasks get until the deadline to finish.
+                runtime.shutdown_timeout(crate::deadline());
+                drop(done);
             })
             .expect("a thread for the S3 server");
         Self {
@@ -67,6 +73,7 @@ impl S3 {
             port,
             stop: Some(stop),
             thread: Some(thread),
+            stopped,
         }
     }
 
@@ -121,8 +128,22 @@ impl S3 {
 impl Drop for S3 {
     fn drop(&mut self) {
         drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        let deadline = crate::Deadline::start();
+        // Its sender is dropped when the thread ends (or panics): then the join is immediate.
+        let ended = !matches!(
+            self.stopped.recv_timeout(deadline.remaining()),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        );
+        if ended {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        } else if !std::thread::panicking() {
+            panic!(
+                "the S3 server did not shut down within {} s; a request of the test is still \
+                 running on it",
+                deadline.total().as_secs()
+            );
         }
     }
 }
