@@ -234,7 +234,7 @@ impl Refresher {
             return None;
         };
         let margin = i64::try_from(self.margin.as_secs()).unwrap_or(i64::MAX);
-        // The moment `needs_refresh` turns true.
+        // The token expires within the margin from this moment on.
         let mut at = expires_at.saturating_sub(margin);
         let refreshed_at = self
             .refreshed_at
@@ -363,4 +363,112 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use auth_core::{
+        Authentication, Credential, CredentialStore as _, Found, HostKey, MemoryStore, Secret,
+    };
+
+    use super::Refresher;
+
+    /// A stored OAuth login that expires at `expires_at`.
+    fn oauth(expires_at: Option<i64>, refresh_token: bool) -> Authentication {
+        Authentication::OAuth {
+            audience: None,
+            access_token: Secret::from("at"),
+            refresh_token: refresh_token.then(|| Secret::from("rt")),
+            expires_at,
+            token_endpoint: "https://idp.example/token".to_owned(),
+            revocation_endpoint: None,
+            client_id: "rattler".to_owned(),
+            issuer: None,
+            client_secret: None,
+        }
+    }
+
+    /// When `auth` falls due for a refresher with a 300-second margin, this process having last
+    /// refreshed its key at `refreshed_at`.
+    fn due_at(auth: &Authentication, refreshed_at: Option<i64>) -> Option<i64> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let refresher = Refresher::with_margin(
+            reqwest::Client::new(),
+            dir.path(),
+            Arc::new(|| 0),
+            Duration::from_mins(5),
+        );
+        let key = HostKey::parse("registry.test").unwrap();
+        let store = Arc::new(MemoryStore::new());
+        store.set(&key, auth).unwrap();
+        if let Some(at) = refreshed_at {
+            refresher
+                .refreshed_at
+                .lock()
+                .unwrap()
+                .insert(key.as_str().to_owned(), at);
+        }
+        let found = Found {
+            credential: Arc::new(Credential {
+                key,
+                auth: auth.clone(),
+            }),
+            store,
+        };
+        refresher.due_at(&found, auth)
+    }
+
+    // The decision every request and the background task take: `due_at`, not a helper beside it.
+    #[test]
+    fn when_a_login_falls_due() {
+        let cases = [
+            ("expires at 10000", oauth(Some(10_000), true), None),
+            // Refreshed here a while ago: the margin comes before half its life.
+            (
+                "refreshed here at 9000",
+                oauth(Some(10_000), true),
+                Some(9_000),
+            ),
+            // A token that lives shorter than the margin: not due before half its life, so a
+            // provider of short-lived tokens is not asked on every request.
+            (
+                "refreshed here at 9800",
+                oauth(Some(10_000), true),
+                Some(9_800),
+            ),
+            // A token stored by another process that expired before this one refreshed: due at
+            // its expiry, which has passed.
+            (
+                "refreshed here at 10200",
+                oauth(Some(10_000), true),
+                Some(10_200),
+            ),
+            ("no expiry", oauth(None, true), None),
+            ("no refresh token", oauth(Some(10_000), false), None),
+            (
+                "not OAuth",
+                Authentication::BearerToken(Secret::from("t")),
+                None,
+            ),
+        ];
+        let mut table = String::new();
+        for (case, auth, refreshed_at) in &cases {
+            let due = due_at(auth, *refreshed_at).map_or("never".to_owned(), |at| at.to_string());
+            writeln!(table, "{case}: due at {due}").unwrap();
+        }
+        insta::assert_snapshot!(table, @r"
+        expires at 10000: due at 9700
+        refreshed here at 9000: due at 9700
+        refreshed here at 9800: due at 9900
+        refreshed here at 10200: due at 10000
+        no expiry: due at never
+        no refresh token: due at never
+        not OAuth: due at never
+        ");
+    }
 }

@@ -38,7 +38,7 @@ use url::Url;
 pub use crate::coordinate::{DEFAULT_MARGIN, Now, RefreshError, Refresher};
 pub use crate::error::OAuthError;
 pub use crate::session::{Revoked, refresh, revoke};
-pub use crate::token_info::{TokenInfo, describe_token, needs_refresh};
+pub use crate::token_info::{TokenInfo, describe_token};
 
 /// How long a login waits for the browser to come back, unless the config says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(5);

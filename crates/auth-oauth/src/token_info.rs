@@ -1,9 +1,6 @@
-//! What `status` shows about a token, read from a JWT access token without verifying it, and when
-//! a stored login is due for a refresh.
+//! What `status` shows about a token, read from a JWT access token without verifying it. (When a
+//! stored login is due for a refresh is the `Refresher`'s decision: `coordinate.rs`.)
 
-use std::time::Duration;
-
-use auth_core::Authentication;
 use base64::Engine as _;
 use serde::Deserialize;
 
@@ -63,29 +60,11 @@ pub fn describe_token(access_token: &str) -> Option<TokenInfo> {
     })
 }
 
-/// Whether an OAuth login's access token expires within `margin` of `now` (Unix seconds), or has
-/// expired. `false` for a token without an expiry and for every other kind of credential.
-pub fn needs_refresh(auth: &Authentication, now: i64, margin: Duration) -> bool {
-    match auth {
-        Authentication::OAuth {
-            expires_at: Some(expires_at),
-            ..
-        } => {
-            let margin = i64::try_from(margin.as_secs()).unwrap_or(i64::MAX);
-            now.saturating_add(margin) >= *expires_at
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use auth_core::{Authentication, Secret};
     use base64::Engine as _;
 
-    use super::{describe_token, needs_refresh};
+    use super::describe_token;
 
     fn jwt(claims: &str) -> String {
         let encode = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
@@ -109,33 +88,5 @@ mod tests {
         check("opaque-token", "None");
         check("a.b.c", "None");
         check(&format!("{}.extra", jwt("{}")), "None");
-    }
-
-    fn oauth(expires_at: Option<i64>) -> Authentication {
-        Authentication::OAuth {
-            audience: None,
-            access_token: Secret::from("at"),
-            refresh_token: Some(Secret::from("rt")),
-            expires_at,
-            token_endpoint: "https://idp.example/token".to_owned(),
-            revocation_endpoint: None,
-            client_id: "rattler".to_owned(),
-            issuer: None,
-            client_secret: None,
-        }
-    }
-
-    #[test]
-    fn refresh_is_due_within_the_margin() {
-        let margin = Duration::from_mins(1);
-        assert!(!needs_refresh(&oauth(Some(1_000)), 900, margin));
-        assert!(needs_refresh(&oauth(Some(1_000)), 940, margin));
-        assert!(needs_refresh(&oauth(Some(1_000)), 2_000, margin));
-        assert!(!needs_refresh(&oauth(None), 2_000, margin));
-        assert!(!needs_refresh(
-            &Authentication::BearerToken(Secret::from("t")),
-            2_000,
-            margin
-        ));
     }
 }

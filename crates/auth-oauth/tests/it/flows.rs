@@ -4,7 +4,7 @@
 use auth_oauth::{Flow, OAuthError, login};
 
 use crate::support::{
-    BrowserScript, BrowserUi, DeviceAnswer, DeviceUi, block_on, config, fields, http, now,
+    BrowserScript, BrowserUi, DeviceAnswer, DeviceUi, TestClock, block_on, config, fields, http,
     provider, userinfo_status,
 };
 
@@ -16,9 +16,15 @@ fn auth_code_login_stores_everything_a_refresh_and_a_logout_need() {
         path: "/favicon.ico",
         status: 404,
     });
-    let before = now();
-    let auth = block_on(login(&http(), &config(&oidc), Flow::AuthCode, &ui, now))
-        .unwrap_or_else(|err| panic!("{err}\n{}", oidc.log()));
+    let clock = TestClock::new();
+    let auth = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::AuthCode,
+        &ui,
+        clock.as_fn(),
+    ))
+    .unwrap_or_else(|err| panic!("{err}\n{}", oidc.log()));
     assert_eq!(ui.finish(), ["ok"]);
 
     let got = fields(&auth);
@@ -36,10 +42,8 @@ fn auth_code_login_stores_everything_a_refresh_and_a_logout_need() {
     let expires_at = got
         .expires_at
         .expect("the provider says when the token expires");
-    assert!(
-        (before + 3600..=now() + 3600).contains(&expires_at),
-        "{expires_at}"
-    );
+    // The provider's hour, from the moment of the login.
+    assert_eq!(expires_at, clock.now() + 3600);
     assert_eq!(userinfo_status(&oidc, &got.access_token), 200);
     assert_eq!(oidc.token_requests("authorization_code"), 1);
 }
@@ -48,8 +52,14 @@ fn auth_code_login_stores_everything_a_refresh_and_a_logout_need() {
 fn auto_falls_back_to_a_device_code_when_the_browser_fails() {
     let oidc = provider();
     let ui = DeviceUi::new(&oidc, DeviceAnswer::Approve, true);
-    let auth = block_on(login(&http(), &config(&oidc), Flow::Auto, &ui, now))
-        .unwrap_or_else(|err| panic!("{err}\n{}", oidc.log()));
+    let auth = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::Auto,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_or_else(|err| panic!("{err}\n{}", oidc.log()));
     ui.finish();
 
     let shown = ui.shown.lock().unwrap().clone();
@@ -73,7 +83,14 @@ fn auto_falls_back_to_a_device_code_when_the_browser_fails() {
 fn a_denied_device_code_is_access_denied() {
     let oidc = provider();
     let ui = DeviceUi::new(&oidc, DeviceAnswer::Deny, false);
-    let err = block_on(login(&http(), &config(&oidc), Flow::DeviceCode, &ui, now)).unwrap_err();
+    let err = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::DeviceCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_err();
     ui.finish();
     assert!(
         matches!(&err, OAuthError::AccessDenied { .. }),

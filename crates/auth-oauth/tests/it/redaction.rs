@@ -4,7 +4,8 @@ use auth_oauth::{Flow, OAuthConfig, OAuthError, Secret, login, refresh};
 use url::Url;
 
 use crate::support::{
-    BrowserScript, BrowserUi, DeviceAnswer, DeviceUi, block_on, config, fields, http, now, provider,
+    BrowserScript, BrowserUi, DeviceAnswer, DeviceUi, TestClock, block_on, config, fields, http,
+    provider,
 };
 
 fn assert_clean(text: &str, secrets: &[&str]) {
@@ -29,7 +30,14 @@ fn config_debug_hides_the_client_secret_and_url_passwords() {
 fn errors_of_real_failures_hold_no_token() {
     let oidc = provider();
     let ui = BrowserUi::new(BrowserScript::Follow);
-    let auth = block_on(login(&http(), &config(&oidc), Flow::AuthCode, &ui, now)).unwrap();
+    let auth = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::AuthCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap();
     ui.finish();
     let got = fields(&auth);
     let refresh_token = got.refresh_token.clone().unwrap();
@@ -40,14 +48,22 @@ fn errors_of_real_failures_hold_no_token() {
 
     let mut errors: Vec<OAuthError> = Vec::new();
     // Rotated: the old refresh token is refused, then the grant is gone.
-    block_on(refresh(&http(), &auth, now())).unwrap();
-    errors.push(block_on(refresh(&http(), &auth, now())).unwrap_err());
+    block_on(refresh(&http(), &auth, TestClock::new().now())).unwrap();
+    errors.push(block_on(refresh(&http(), &auth, TestClock::new().now())).unwrap_err());
     // A forged redirect carrying a code.
     let forged = BrowserUi::new(BrowserScript::Forge {
         query: "code=forged-code-8d1e&state=forged-state-2b7a",
     });
-    errors
-        .push(block_on(login(&http(), &config(&oidc), Flow::AuthCode, &forged, now)).unwrap_err());
+    errors.push(
+        block_on(login(
+            &http(),
+            &config(&oidc),
+            Flow::AuthCode,
+            &forged,
+            TestClock::new().as_fn(),
+        ))
+        .unwrap_err(),
+    );
     forged.finish();
     // A denied device code.
     let denied = DeviceUi::new(&oidc, DeviceAnswer::Deny, false);
@@ -57,7 +73,7 @@ fn errors_of_real_failures_hold_no_token() {
             &config(&oidc),
             Flow::DeviceCode,
             &denied,
-            now,
+            TestClock::new().as_fn(),
         ))
         .unwrap_err(),
     );
@@ -66,7 +82,16 @@ fn errors_of_real_failures_hold_no_token() {
     // An unreachable provider.
     let mut gone = config(&oidc);
     gone.issuer = Url::parse("http://127.0.0.1:9/").unwrap();
-    errors.push(block_on(login(&http(), &gone, Flow::AuthCode, &forged, now)).unwrap_err());
+    errors.push(
+        block_on(login(
+            &http(),
+            &gone,
+            Flow::AuthCode,
+            &forged,
+            TestClock::new().as_fn(),
+        ))
+        .unwrap_err(),
+    );
 
     for err in &errors {
         let printed = format!("{err} {err:?} {err:#?}");

@@ -5,7 +5,7 @@ use auth_oauth::{Flow, OAuthError, login};
 use auth_tests::peers::http_get;
 use url::Url;
 
-use crate::support::{BrowserScript, BrowserUi, block_on, config, http, now, provider};
+use crate::support::{BrowserScript, BrowserUi, TestClock, block_on, config, http, provider};
 
 // A foreign page must not be able to slip its own code into our login: a wrong `state` aborts it.
 #[test]
@@ -14,7 +14,14 @@ fn a_redirect_with_a_foreign_state_aborts_the_login() {
     let ui = BrowserUi::new(BrowserScript::Forge {
         query: "code=attacker-code&state=attacker-state",
     });
-    let err = block_on(login(&http(), &config(&oidc), Flow::AuthCode, &ui, now)).unwrap_err();
+    let err = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::AuthCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_err();
     assert!(matches!(err, OAuthError::StateMismatch), "{err:?}");
     // The forged request got the failure page, and no code reached the token endpoint.
     assert_eq!(ui.finish(), ["forged: 400"]);
@@ -28,7 +35,14 @@ fn a_redirect_without_state_aborts_the_login() {
     let ui = BrowserUi::new(BrowserScript::Forge {
         query: "code=attacker-code",
     });
-    let err = block_on(login(&http(), &config(&oidc), Flow::AuthCode, &ui, now)).unwrap_err();
+    let err = block_on(login(
+        &http(),
+        &config(&oidc),
+        Flow::AuthCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_err();
     assert!(matches!(err, OAuthError::StateMismatch), "{err:?}");
     assert_eq!(ui.finish(), ["forged: 400"]);
 }
@@ -39,7 +53,14 @@ fn a_redirect_uri_off_this_machine_is_refused_before_anything_is_sent() {
     let mut config = config(&oidc);
     config.redirect_uri = Some(Url::parse("https://evil.example/callback").unwrap());
     let ui = BrowserUi::new(BrowserScript::Follow);
-    let err = block_on(login(&http(), &config, Flow::AuthCode, &ui, now)).unwrap_err();
+    let err = block_on(login(
+        &http(),
+        &config,
+        Flow::AuthCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_err();
     insta::assert_snapshot!(err, @"the redirect URI https://evil.example/callback is not a loopback URL such as http://127.0.0.1:PORT/callback; a command-line login can only receive the redirect on this machine");
     assert!(ui.finish().is_empty(), "no browser was opened");
 }
@@ -83,6 +104,13 @@ fn plain_http_is_refused_off_the_loopback_interface() {
     let config =
         auth_oauth::OAuthConfig::new(Url::parse("http://idp.example/").unwrap(), "rattler");
     let ui = BrowserUi::new(BrowserScript::Follow);
-    let err = block_on(login(&http(), &config, Flow::AuthCode, &ui, now)).unwrap_err();
+    let err = block_on(login(
+        &http(),
+        &config,
+        Flow::AuthCode,
+        &ui,
+        TestClock::new().as_fn(),
+    ))
+    .unwrap_err();
     insta::assert_snapshot!(err, @"http://idp.example/ uses plain http, which would expose the tokens; OAuth needs https (plain http is allowed only on 127.0.0.1, [::1] and localhost)");
 }

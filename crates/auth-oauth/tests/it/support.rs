@@ -1,14 +1,19 @@
-//! What every test needs: a provider, an HTTP client, the clock, and test `LoginUi`s that play
-//! the user's part (a curl "browser", a user approving a device code).
+//! What every test needs: a provider, an HTTP client, a clock the test sets, stores that behave
+//! like one process's view of a shared file, and test `LoginUi`s that play the user's part (a
+//! curl "browser", a user approving a device code).
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use auth_oauth::{Authentication, LoginUi, OAuthConfig, Secret};
+use auth_core::{Credential, CredentialStore, HostKey, MemoryStore, StoreError, UrlTarget};
+use auth_oauth::{Authentication, LoginUi, Now, OAuthConfig, Secret};
+use auth_tests::Deadline;
 use auth_tests::peers::{Oidc, OidcOptions, http_get};
+use rustc_hash::FxHashMap;
 use url::Url;
 
 /// The scopes of every test login: an ID token and a refresh token.
@@ -17,13 +22,6 @@ pub(crate) const SCOPES: [&str; 2] = ["openid", "offline_access"];
 /// A provider with default settings, shared with the UI threads.
 pub(crate) fn provider() -> Arc<Oidc> {
     Arc::new(Oidc::start(&OidcOptions::default()))
-}
-
-/// A provider whose access tokens live `seconds`.
-pub(crate) fn provider_with_ttl(seconds: u64) -> Arc<Oidc> {
-    Arc::new(Oidc::start(&OidcOptions {
-        access_token_ttl: seconds,
-    }))
 }
 
 /// The config of the public client `rattler` at `oidc`.
@@ -43,16 +41,45 @@ pub(crate) fn http() -> reqwest::Client {
         .unwrap()
 }
 
-/// The real clock, as the CLI passes it: the provider runs on it too.
-#[allow(
-    clippy::disallowed_methods,
-    reason = "the provider under test uses the real clock, so the client must too"
-)]
-pub(crate) fn now() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    i64::try_from(since.as_secs()).unwrap()
+/// The clock of a test: Unix seconds that move only when the test moves them. It starts at the
+/// real time, which the provider runs on, so the tokens' stored expiry looks as a real one does;
+/// from then on the test decides "now" relative to a token's expiry, and no outcome depends on
+/// how fast the machine is.
+#[derive(Debug, Clone)]
+pub(crate) struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the clock starts where the provider's real clock is"
+    )]
+    pub(crate) fn new() -> Self {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        Self(Arc::new(AtomicI64::new(
+            i64::try_from(since.as_secs()).unwrap(),
+        )))
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set(&self, at: i64) {
+        self.0.store(at, Ordering::SeqCst);
+    }
+
+    /// The clock as `login` takes it.
+    pub(crate) fn as_fn(&self) -> impl Fn() -> i64 + Send + Sync + 'static {
+        let clock = self.clone();
+        move || clock.now()
+    }
+
+    /// The clock as a `Refresher` takes it.
+    pub(crate) fn as_now(&self) -> Now {
+        Arc::new(self.as_fn())
+    }
 }
 
 /// A single-threaded runtime, as the CLI uses: the loopback listener and the token requests share
@@ -169,11 +196,11 @@ impl LoginUi for BrowserUi {
                     return format!("forged: {}", answer.status);
                 }
             }
-            let output = Command::new(&script)
-                .arg(&url)
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
+            let output = auth_tests::output_within(
+                Command::new(&script).arg(&url),
+                None,
+                "the curl browser to reach the loopback redirect",
+            );
             if output.status.success() {
                 "ok".to_owned()
             } else {
@@ -259,5 +286,171 @@ impl LoginUi for DeviceUi {
                     oidc.deny_device(&user_code);
                 }
             }));
+    }
+}
+
+/// What several processes share: the entries of one credentials file.
+#[derive(Debug, Default)]
+pub(crate) struct SharedFile {
+    entries: MemoryStore,
+    /// How many writes the file has seen, for a test to wait on one.
+    writes: Mutex<u64>,
+    written: Condvar,
+}
+
+impl SharedFile {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// How many writes so far.
+    pub(crate) fn writes(&self) -> u64 {
+        *self.writes.lock().unwrap()
+    }
+
+    /// Waits (within the harness's deadline) until the file has seen more than `seen` writes.
+    pub(crate) fn wait_for_write_after(&self, seen: u64, what: &str) {
+        let deadline = Deadline::start();
+        let writes = self.writes.lock().unwrap();
+        let (writes, _) = self
+            .written
+            .wait_timeout_while(writes, deadline.remaining(), |writes| *writes <= seen)
+            .unwrap();
+        assert!(
+            *writes > seen,
+            "gave up after {:?} waiting for {what}",
+            deadline.total()
+        );
+    }
+}
+
+/// Several parties meeting at one point: none goes on before all have arrived, or the test
+/// fails at the harness's deadline (never a hang).
+#[derive(Debug)]
+pub(crate) struct Rendezvous {
+    parties: usize,
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+}
+
+impl Rendezvous {
+    pub(crate) fn new(parties: usize) -> Arc<Self> {
+        Arc::new(Self {
+            parties,
+            arrived: Mutex::new(0),
+            all_here: Condvar::new(),
+        })
+    }
+
+    fn arrive(&self, what: &str) {
+        let deadline = Deadline::start();
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.all_here.notify_all();
+        let (arrived, _) = self
+            .all_here
+            .wait_timeout_while(arrived, deadline.remaining(), |arrived| {
+                *arrived < self.parties
+            })
+            .unwrap();
+        assert!(
+            *arrived >= self.parties,
+            "gave up after {:?} waiting for {} parties at {what}; {} came",
+            deadline.total(),
+            self.parties,
+            *arrived
+        );
+    }
+}
+
+/// One process's view of a [`SharedFile`], as a `FileStore` is: `get` answers from what this
+/// process read before, `get_fresh` reads the file again (and refreshes the cache), `set` writes
+/// the file. Another process's write is seen only through `get_fresh`.
+#[derive(Debug)]
+pub(crate) struct ProcessStore {
+    file: Arc<SharedFile>,
+    cache: Mutex<FxHashMap<String, Arc<Credential>>>,
+    /// Where this store's first `get_fresh` waits for the other processes' first one.
+    first_fresh_read: Option<Arc<Rendezvous>>,
+    read_fresh: AtomicBool,
+}
+
+impl ProcessStore {
+    pub(crate) fn open(file: &Arc<SharedFile>) -> Arc<Self> {
+        Self::open_meeting(file, None)
+    }
+
+    /// A store whose first read past the cache waits at `rendezvous` until every other process
+    /// has made its own: so that all of them have seen the same stale entry before any refreshes.
+    pub(crate) fn open_meeting(
+        file: &Arc<SharedFile>,
+        rendezvous: Option<Arc<Rendezvous>>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            file: Arc::clone(file),
+            cache: Mutex::default(),
+            first_fresh_read: rendezvous,
+            read_fresh: AtomicBool::new(false),
+        })
+    }
+
+    fn cache(&self, key: &HostKey, credential: Option<&Arc<Credential>>) {
+        let mut cache = self.cache.lock().unwrap();
+        match credential {
+            Some(credential) => cache.insert(key.as_str().to_owned(), Arc::clone(credential)),
+            None => cache.remove(key.as_str()),
+        };
+    }
+}
+
+impl CredentialStore for ProcessStore {
+    fn name(&self) -> &'static str {
+        "process"
+    }
+
+    fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        if let Some(cached) = self.cache.lock().unwrap().get(key.as_str()) {
+            return Ok(Some(Arc::clone(cached)));
+        }
+        let read = self.file.entries.get(key)?;
+        self.cache(key, read.as_ref());
+        Ok(read)
+    }
+
+    fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
+        let first = !self.read_fresh.swap(true, Ordering::SeqCst);
+        if let Some(rendezvous) = &self.first_fresh_read
+            && first
+        {
+            rendezvous.arrive("the first read past the cache");
+        }
+        let read = self.file.entries.get(key)?;
+        self.cache(key, read.as_ref());
+        Ok(read)
+    }
+
+    fn find(&self, target: &UrlTarget<'_>) -> Result<Option<Arc<Credential>>, StoreError> {
+        self.file.entries.find(target)
+    }
+
+    fn set(&self, key: &HostKey, auth: &Authentication) -> Result<(), StoreError> {
+        self.file.entries.set(key, auth)?;
+        let credential = Arc::new(Credential {
+            key: key.clone(),
+            auth: auth.clone(),
+        });
+        self.cache(key, Some(&credential));
+        *self.file.writes.lock().unwrap() += 1;
+        self.file.written.notify_all();
+        Ok(())
+    }
+
+    fn remove(&self, key: &HostKey) -> Result<bool, StoreError> {
+        self.cache(key, None);
+        self.file.entries.remove(key)
+    }
+
+    fn list(&self) -> Result<Vec<Arc<Credential>>, StoreError> {
+        self.file.entries.list()
     }
 }
