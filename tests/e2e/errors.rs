@@ -353,10 +353,11 @@ fn logout_usage_agrees_with_its_help() {
     let error = sandbox.run(&["logout"]);
     assert_eq!(error.code, 2);
     let usage = |text: &str| {
-        text.lines()
+        let line = text
+            .lines()
             .find_map(|line| line.strip_prefix("Usage: "))
-            .map(|line| line.replace(" [OPTIONS]", ""))
-            .unwrap_or_else(|| panic!("no usage line in {text}"))
+            .unwrap_or_else(|| panic!("no usage line in {text}"));
+        line.replace(" [OPTIONS]", "")
     };
     assert_eq!(usage(&help.stdout), usage(&error.stderr));
     assert_eq!(usage(&error.stderr), "auth logout <HOST|--all>");

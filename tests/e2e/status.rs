@@ -27,7 +27,8 @@ fn violations(root: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Stri
     };
     for (keyword, rule) in schema {
         match keyword.as_str() {
-            "$schema" | "title" | "description" | "$defs" => {}
+            // Read by `$ref`, and by `if`.
+            "$schema" | "title" | "description" | "$defs" | "then" | "else" => {}
             "$ref" => {
                 let name = rule
                     .as_str()
@@ -36,21 +37,7 @@ fn violations(root: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Stri
                 found.extend(violations(root, &root["$defs"][name], value, at));
             }
             "type" => {
-                let types: Vec<&str> = match rule {
-                    Value::String(one) => vec![one.as_str()],
-                    Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
-                    _ => panic!("{at}: bad type rule {rule}"),
-                };
-                let matches = |name: &str| match name {
-                    "object" => value.is_object(),
-                    "array" => value.is_array(),
-                    "string" => value.is_string(),
-                    "integer" => value.is_i64() || value.is_u64(),
-                    "boolean" => value.is_boolean(),
-                    "null" => value.is_null(),
-                    other => panic!("{at}: unknown type {other}"),
-                };
-                if !types.iter().any(|name| matches(name)) {
+                if !has_type(rule, value) {
                     found.push(format!("{at}: {value} is not of type {rule}"));
                 }
             }
@@ -120,11 +107,28 @@ fn violations(root: &Value, schema: &Value, value: &Value, at: &str) -> Vec<Stri
                     found.extend(violations(root, branch, value, at));
                 }
             }
-            "then" | "else" => {}
             other => panic!("{at}: the schema uses `{other}`, which this check does not know"),
         }
     }
     found
+}
+
+/// Whether `value` is of the type (or one of the types) `rule` names.
+fn has_type(rule: &Value, value: &Value) -> bool {
+    let types: Vec<&str> = match rule {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => panic!("bad type rule {rule}"),
+    };
+    types.iter().any(|name| match *name {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        other => panic!("unknown type {other}"),
+    })
 }
 
 /// The JSON of a `status --json` run, checked against the schema, its `errors` agreeing with
@@ -138,7 +142,7 @@ fn checked_report(sandbox: &Sandbox, run: &Run) -> Value {
     let errors = value["errors"].as_array().unwrap();
     assert_eq!(
         run.code,
-        if errors.is_empty() { 0 } else { 1 },
+        i32::from(!errors.is_empty()),
         "the exit code says whether `errors` is empty:\n{}",
         sandbox.show(run)
     );
