@@ -239,6 +239,24 @@ fn never_overwrites_a_file_it_cannot_parse() {
     ));
 }
 
+// Regression: a file with invalid UTF-8 gave a bare "stream did not contain valid UTF-8", with no
+// line, column or advice, unlike every other corrupt file.
+#[test]
+fn invalid_utf8_is_a_parse_error_with_line_and_column() {
+    let corrupt = b"{\n  \"a.example.com\": {\"BearerToken\": \"SECRETZZ\xff\"}\n}\n";
+    let (_dir, path) = temp_file(None);
+    fs::write(&path, corrupt).unwrap();
+    let err = FileStore::open(&path).unwrap_err();
+    assert!(matches!(err, FileStoreError::Parse { .. }), "{err:?}");
+    let message = chain(&err).replace(&path.display().to_string(), "[FILE]");
+    insta::assert_snapshot!(message, @"could not parse the credentials file [FILE] at line 2, column 45: the file is not valid UTF-8 text, as JSON must be. The file was left unchanged; fix it, or move it away to start a new one");
+
+    let store = FileStore::open(path.with_file_name("other.json")).unwrap();
+    fs::rename(&path, store.path()).unwrap();
+    assert!(store.set(&key("b.example.com"), &bearer("t")).is_err());
+    assert_eq!(fs::read(store.path()).unwrap(), corrupt);
+}
+
 #[cfg(unix)]
 #[test]
 fn creates_private_files_and_directories() {
