@@ -657,6 +657,57 @@ fn a_server_that_never_answers_times_out_naming_the_host() {
     stderr_has(&run, "timed out after 1.5 s waiting for 127.0.0.1:");
 }
 
+/// The port of a server that answers every request with the headers and the first bytes of a
+/// 1000-byte body, then sends nothing more.
+fn stalling_server() -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request);
+            let _ =
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nthe first bytes");
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_body_that_stops_coming_times_out_and_leaves_the_target_as_it_was() {
+    let port = stalling_server();
+    let sandbox = Sandbox::new();
+    let url = format!("http://127.0.0.1:{port}/pkg/file.bin");
+    let new = sandbox.home().join("new.bin");
+    let existing = sandbox.home().join("existing.bin");
+    std::fs::write(&existing, b"old").unwrap();
+    for target in [&new, &existing] {
+        let run = run_within_20s(
+            &sandbox,
+            &[
+                "fetch",
+                &url,
+                "--read-timeout",
+                "1",
+                "-o",
+                target.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 1, "{run:?}");
+        stderr_has(
+            &run,
+            &format!("timed out after 1 s waiting for 127.0.0.1:{port} to answer"),
+        );
+    }
+    assert!(!new.exists());
+    assert_eq!(std::fs::read(&existing).unwrap(), b"old");
+    assert!(leftovers(sandbox.home()).is_empty());
+}
+
 /// A listener whose queue of connections not yet accepted is full, so a new connection is never
 /// completed: the connections that filled it are returned, to be held.
 fn full_listener() -> (TcpListener, Vec<TcpStream>) {

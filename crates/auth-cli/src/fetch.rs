@@ -255,6 +255,9 @@ impl Target {
         let Some(path) = output.filter(|path| *path != Path::new("-")) else {
             return Ok(Self::Stdout);
         };
+        if path.as_os_str().is_empty() {
+            bail!("-o needs a file name (or `-` for standard output)");
+        }
         let cannot_look = || format!("could not look at {}", path.display());
         let mode = match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => bail!(
@@ -264,8 +267,22 @@ impl Target {
             ),
             Ok(meta) if !meta.is_file() => return Ok(Self::InPlace(path.to_owned())),
             Ok(meta) => Some(meta.permissions()),
-            // Nothing there, or a link to nothing yet.
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            // Nothing there, or a link to nothing yet; `DIR/` names a directory, not a file.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if path
+                    .as_os_str()
+                    .to_string_lossy()
+                    .ends_with(std::path::MAIN_SEPARATOR)
+                {
+                    bail!(
+                        "{} names a directory, which does not exist; give the file to write, \
+                         like -o {}",
+                        path.display(),
+                        path.join("NAME").display()
+                    );
+                }
+                None
+            }
             Err(err) => return Err(err).with_context(cannot_look),
         };
         let Some(resolved) = resolve_links(path).with_context(cannot_look)? else {
@@ -287,8 +304,9 @@ impl Target {
 }
 
 /// Where the chain of symbolic links at `path` ends (`path` itself when it is no link); the
-/// end may not exist yet. `None` when the chain reaches `/proc` (`/dev/stdout`,
-/// `/dev/fd/N`): those links name an open descriptor, which is written in place.
+/// end may not exist yet. `None` when the chain has a link in `/proc` (`/dev/stdout`,
+/// `/dev/fd/N`, `/proc/self/fd/N`, however reached): those links name an open descriptor, which
+/// is written in place.
 fn resolve_links(path: &Path) -> std::io::Result<Option<PathBuf>> {
     // As the kernel's limit (ELOOP).
     const MAX_LINKS: usize = 40;
@@ -296,7 +314,8 @@ fn resolve_links(path: &Path) -> std::io::Result<Option<PathBuf>> {
     for _ in 0..MAX_LINKS {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                if current.starts_with("/proc") {
+                let dir = fs::canonicalize(parent_dir(&current))?;
+                if dir.starts_with("/proc") {
                     return Ok(None);
                 }
                 let target = fs::read_link(&current)?;
@@ -508,6 +527,10 @@ mod tests {
             "-",
             "/dev/null",
             "/dev/stdout",
+            "/dev/fd/1",
+            "/proc/self/fd/2",
+            "",
+            "[DIR]/newdir/",
             "[DIR]/file",
             "[DIR]/new",
             "[DIR]/link",
@@ -533,6 +556,10 @@ mod tests {
         -                    stdout
         /dev/null            in place: /dev/null
         /dev/stdout          in place: /dev/stdout
+        /dev/fd/1            in place: /dev/fd/1
+        /proc/self/fd/2      in place: /proc/self/fd/2
+                             error: -o needs a file name (or `-` for standard output)
+        [DIR]/newdir/        error: [DIR]/newdir/ names a directory, which does not exist; give the file to write, like -o [DIR]/newdir/NAME
         [DIR]/file           replace: [DIR]/file (keeps its mode)
         [DIR]/new            replace: [DIR]/new (new)
         [DIR]/link           replace: [DIR]/file (keeps its mode)
