@@ -86,17 +86,6 @@ pub(crate) fn run_watching(command: &mut Command, mut on_line: impl FnMut(&str))
     Ok(())
 }
 
-/// Prints `command`, runs it silently and tells whether it succeeded (started and exited 0).
-pub(crate) fn succeeds(command: &mut Command) -> bool {
-    announce(command, None);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
 /// Builds the debug `auth` binary and returns its path, as cargo reports it.
 pub(crate) fn build_auth() -> Result<PathBuf> {
     let messages = stdout_of(cargo().args([

@@ -10,6 +10,7 @@
 mod cmd;
 mod codegen;
 mod demo;
+mod fuzz;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -24,13 +25,18 @@ Usage: cargo xtask <TASK>
 
 Tasks:
   test             Build the binaries, then run every test of the workspace
-  lint             fmt --check, clippy -D warnings, codegen --check, cargo deny (if installed)
+  lint             fmt --check, clippy -D warnings, codegen --check, and `cargo deny check`
+                   (licenses, bans, sources; cargo-deny is installed into target/tools once)
   ci               What CI runs: lint, then test
   bench [-- ARGS]  Build the release `auth`, then run every benchmark; ARGS go to `cargo bench`
-                   (e.g. `cargo xtask bench -- --bench lookup`)
+                   (e.g. `cargo xtask bench -- --bench status`)
+  fuzz --minutes N [--cases N]
+                   Run the proptest properties (tests named `*prop*`) for N minutes, each round
+                   with a new seed and N cases per property (default 10000)
   demo             Log in, list, look up and log out with the real `auth` in a temporary HOME
   codegen [--check]
-                   Regenerate docs/cli.md from `auth --help`; --check fails if it is stale
+                   Regenerate docs/cli.md from `auth --help` and every subcommand's; --check
+                   fails if it is stale
   help             Print this list";
 
 fn main() -> ExitCode {
@@ -68,6 +74,7 @@ fn run(args: &[String]) -> Result<()> {
             lint()
         }
         "bench" => bench(rest),
+        "fuzz" => fuzz::run(fuzz::parse(rest)?, seed_from_clock()),
         "demo" => {
             no_arguments(task, rest)?;
             demo::run()
@@ -320,17 +327,56 @@ fn lint() -> Result<()> {
         "warnings",
     ]))?;
     codegen::run(codegen::Mode::Check)?;
-    if cmd::succeeds(cargo().args(["deny", "--version"])) {
-        // Not `advisories`: it clones the RustSec database from GitHub, which the project's
-        // machines cannot reach. Run `cargo deny check advisories` where the network allows.
-        cmd::run(cargo().args(["deny", "check", "bans", "licenses", "sources"]))?;
-    } else {
-        eprintln!(
-            "note: skipped `cargo deny check` (deny.toml): cargo-deny is not installed; \
-             install it with `cargo install cargo-deny --locked`"
-        );
+    cargo_deny()
+}
+
+/// The cargo-deny release whose checks `deny.toml` is written for.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// `cargo deny check licenses bans sources` (deny.toml), with cargo-deny installed under
+/// `<target>/tools` on the first run, so a rerun is quick and nothing goes outside the build tree.
+fn cargo_deny() -> Result<()> {
+    let tools = target_dir().join("tools");
+    let deny = tools
+        .join("bin")
+        .join(format!("cargo-deny{}", std::env::consts::EXE_SUFFIX));
+    if !deny.is_file() {
+        cmd::run(
+            cargo()
+                .args(["install", "--locked", "cargo-deny", "--version"])
+                .arg(CARGO_DENY_VERSION)
+                .arg("--root")
+                .arg(&tools),
+        )
+        .context("could not install cargo-deny, which `cargo xtask lint` runs")?;
     }
+    cmd::run(Command::new(&deny).current_dir(cmd::root()).args([
+        "check",
+        "--hide-inclusion-graph",
+        "licenses",
+        "bans",
+        "sources",
+    ]))?;
+    // Not skipped silently: `advisories` clones the RustSec database from GitHub, which the
+    // project's machines cannot reach.
+    eprintln!(
+        "note: not run: `cargo deny check advisories` needs the RustSec advisory database from \
+         GitHub, which this machine cannot reach; run it where the network allows"
+    );
     Ok(())
+}
+
+/// A seed for `fuzz` that differs from run to run: the clock's nanoseconds.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "xtask is a developer tool, not part of `auth`: any seed will do, so the clock's"
+)]
+fn seed_from_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
+        })
 }
 
 /// Every benchmark. `token_process` times the release `auth` binary, so build that first; `fetch`
