@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use auth_tests::Sandbox;
+use auth_tests::{Deadline, Sandbox, Watched};
 
 #[test]
 fn rattler_auth_file_wins_over_the_flag_and_is_the_only_source() {
@@ -105,14 +105,11 @@ fn sixteen_processes_logging_in_at_once_lose_no_entry() {
         .map(|n| {
             let host = format!("host{n}.example.com");
             let token = format!("token-{n}");
-            sandbox
-                .command(&["login", &host, "--token", &token])
-                .spawn()
-                .unwrap()
+            Watched::spawn(&mut sandbox.command(&["login", &host, "--token", &token]))
         })
         .collect();
     for child in children {
-        let output = child.wait_with_output().unwrap();
+        let output = child.finish("a concurrent login to finish", Deadline::start());
         assert!(
             output.status.success(),
             "{}",
@@ -195,7 +192,7 @@ fn reads_pixis_file_and_keeps_what_it_does_not_understand() {
 
     file: [HOME]/pixi.json
     --- stderr
-    warning: [HOME]/pixi.json: the entry `future.example.com` is kept but not used: the credential is not understood: unknown variant `Kerberos`, expected one of `BearerToken`, `BasicHTTP`, `CondaToken`, `S3Credentials`, `OAuth`
+    warning: [HOME]/pixi.json: the entry `future.example.com` is kept but not used: the credential is not understood: an unknown credential kind (expected one of BearerToken, BasicHTTP, CondaToken, S3Credentials, OAuth)
     ");
     assert_eq!(
         sandbox

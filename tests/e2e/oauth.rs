@@ -2,11 +2,10 @@
 //! human, refreshes (also by 8 processes at once), revocation on logout, and a download from an
 //! nginx that asks the provider whether the token is good (`auth_request` to its userinfo).
 
-use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 
 use auth_tests::peers::{Nginx, Oidc, OidcOptions, Server, write_files};
-use auth_tests::{Run, Sandbox};
+use auth_tests::{Deadline, Run, Sandbox, Watched};
 
 const FILE: &[u8] = b"a file behind OpenID Connect\n";
 
@@ -148,27 +147,23 @@ fn device_code_login_prints_the_code_and_waits_for_approval() {
     let oidc = Oidc::start(&OidcOptions::default());
     let sandbox = Sandbox::new();
     let host = "registry.test";
-    let mut child = sandbox
-        .command(&login_args(host, &oidc, "device-code"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut printed = String::new();
-    let mut user_code = None;
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some((_, code)) = line.split_once("enter the code ") {
-            let code = code.trim().to_owned();
-            oidc.approve_device(&code);
-            user_code = Some(code);
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{printed}");
-    assert!(user_code.is_some(), "no user code was printed:\n{printed}");
+    let mut login = Watched::spawn(
+        sandbox
+            .command(&login_args(host, &oidc, "device-code"))
+            .stderr(Stdio::piped()),
+    );
+    let line = login
+        .wait_for_line("the device code", Deadline::start(), |_, line| {
+            line.contains("enter the code ")
+        })
+        .unwrap_or_else(|output| panic!("no user code was printed:\n{output:?}"));
+    let (_, code) = line
+        .split_once("enter the code ")
+        .expect("the line names the code");
+    oidc.approve_device(code.trim());
+    let output = login.finish("the device-code login to finish", Deadline::start());
+    let printed = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{printed}");
     assert!(printed.contains(&oidc.url("/device")), "{printed}");
     assert_eq!(
         oidc.token_requests("urn:ietf:params:oauth:grant-type:device_code"),
@@ -184,22 +179,23 @@ fn auto_uses_the_device_code_when_no_browser_can_open() {
     let oidc = Oidc::start(&OidcOptions::default());
     // No BROWSER, no DISPLAY: a headless machine.
     let sandbox = Sandbox::new();
-    let mut child = sandbox
-        .command(&login_args("registry.test", &oidc, "auto"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut printed = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some((_, code)) = line.split_once("enter the code ") {
-            oidc.approve_device(code.trim());
-        }
-        printed.push_str(&line);
-        printed.push('\n');
-    }
-    assert!(child.wait().unwrap().success(), "{printed}");
+    let mut login = Watched::spawn(
+        sandbox
+            .command(&login_args("registry.test", &oidc, "auto"))
+            .stderr(Stdio::piped()),
+    );
+    let line = login
+        .wait_for_line("the device code", Deadline::start(), |_, line| {
+            line.contains("enter the code ")
+        })
+        .unwrap_or_else(|output| panic!("auto did not fall back to a device code:\n{output:?}"));
+    let (_, code) = line
+        .split_once("enter the code ")
+        .expect("the line names the code");
+    oidc.approve_device(code.trim());
+    let output = login.finish("the login to finish", Deadline::start());
+    let printed = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{printed}");
     assert_eq!(oidc.token_requests("authorization_code"), 0, "{printed}");
 }
 
@@ -297,10 +293,10 @@ fn eight_processes_across_the_expiry_refresh_once() {
 
     let url = nginx.url(server, "/pkg/file.bin");
     let children: Vec<_> = (0..8)
-        .map(|_| sandbox.command(&["fetch", &url]).spawn().unwrap())
+        .map(|_| Watched::spawn(&mut sandbox.command(&["fetch", &url])))
         .collect();
     for child in children {
-        let output = child.wait_with_output().unwrap();
+        let output = child.finish("a concurrent fetch to finish", Deadline::start());
         assert!(
             output.status.success(),
             "{}",
