@@ -7,6 +7,7 @@ mod fetch;
 mod files;
 mod help;
 mod keyring;
+mod keys;
 mod leaks;
 mod netrc;
 mod oauth;

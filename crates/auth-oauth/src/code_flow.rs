@@ -2,7 +2,7 @@
 //! native app: the browser goes to the provider, comes back to our loopback listener with a code,
 //! and we exchange the code and the PKCE verifier for tokens.
 
-use auth_core::{Authentication, Secret, SafeUrl};
+use auth_core::{Authentication, SafeUrl, Secret};
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge};
 use url::Url;
 

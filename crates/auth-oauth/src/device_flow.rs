@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Authentication, Secret, SafeUrl};
+use auth_core::{Authentication, SafeUrl, Secret};
 use serde::Deserialize;
 use url::Url;
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use auth_core::{Secret, SafeUrl};
+use auth_core::{SafeUrl, Secret};
 use base64::Engine as _;
 use url::Url;
 

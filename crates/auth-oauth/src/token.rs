@@ -1,7 +1,7 @@
 //! The token endpoint (RFC 6749, section 5): one request, its answer read as tokens or as an OAuth
 //! error, without ever quoting a value of the answer in a message.
 
-use auth_core::{Secret, SafeUrl};
+use auth_core::{SafeUrl, Secret};
 use serde::Deserialize;
 
 use crate::OAuthError;
