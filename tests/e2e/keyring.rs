@@ -192,7 +192,7 @@ fn a_locked_collection_is_not_used_when_nobody_can_answer_the_prompt() {
     exit: 0
     --- stdout
     --- stderr
-    warning: the keyring is unavailable: the default keyring collection is locked, and unlocking it needs a prompt that nobody can answer (standard input is not a terminal)
+    warning: the keyring is unavailable: the default keyring collection is locked, and unlocking it needs a prompt that nobody can answer (standard input is not a terminal); unlock it (log in to the desktop session or unlock it in your keyring app; without a desktop, start gnome-keyring with `gnome-keyring-daemon --unlock`, which reads its password on standard input) and try again
     warning: the credentials were saved in plain text in [HOME]/.rattler/credentials.json instead; anyone who can read that file can use them
     Logged in to *.prefix.dev: BearerToken saved in the file [HOME]/.rattler/credentials.json.
     ");

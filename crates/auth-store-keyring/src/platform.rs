@@ -2,6 +2,12 @@
 
 use std::sync::Arc;
 
+/// How to unlock a locked keyring, for every message that says it is locked.
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
+pub(crate) const UNLOCK_HINT: &str = "unlock it (log in to the desktop session or unlock it in \
+     your keyring app; without a desktop, start gnome-keyring with `gnome-keyring-daemon \
+     --unlock`, which reads its password on standard input) and try again";
+
 /// The platform's store, after checking that it can be used without a prompt nobody answers.
 #[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
 pub(crate) fn open(interactive: bool) -> Result<Arc<keyring_core::CredentialStore>, String> {
@@ -9,37 +15,86 @@ pub(crate) fn open(interactive: bool) -> Result<Arc<keyring_core::CredentialStor
     use secret_service::blocking::SecretService;
 
     let service = SecretService::connect(EncryptionType::Plain).map_err(|err| {
-        format!("cannot reach the Secret Service on the D-Bus session bus ({err})")
+        format!(
+            "cannot reach the Secret Service on the D-Bus session bus ({})",
+            shown(&err)
+        )
     })?;
     let collection = service.get_default_collection().map_err(|err| {
-        format!("the Secret Service has no default collection to store credentials in ({err})")
+        format!(
+            "the Secret Service has no default collection to store credentials in ({})",
+            shown(&err)
+        )
     })?;
-    let locked = collection
-        .is_locked()
-        .map_err(|err| format!("cannot tell whether the default collection is locked ({err})"))?;
+    let locked = collection.is_locked().map_err(|err| {
+        format!(
+            "cannot tell whether the default collection is locked ({})",
+            shown(&err)
+        )
+    })?;
     if locked && !interactive {
-        return Err(
-            "the default keyring collection is locked, and unlocking it needs a prompt \
-                    that nobody can answer (standard input is not a terminal)"
-                .to_owned(),
-        );
+        return Err(format!(
+            "the default keyring collection is locked, and unlocking it needs a prompt that \
+             nobody can answer (standard input is not a terminal); {UNLOCK_HINT}"
+        ));
     }
     let store = zbus_secret_service_keyring_store::Store::new()
-        .map_err(|err| format!("cannot open the Secret Service store ({err})"))?;
+        .map_err(|err| format!("cannot open the Secret Service store ({})", shown(&err)))?;
     Ok(store)
+}
+
+/// What a keyring error means when the platform's own error says more than `keyring-core`'s
+/// kind: on the Secret Service, a locked collection or an unlock prompt that was dismissed (or
+/// could not be shown) come as "no storage access", and are said as "locked, unlock it so".
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
+pub(crate) fn explain(err: &keyring_core::Error) -> Option<String> {
+    let (keyring_core::Error::NoStorageAccess(inner) | keyring_core::Error::PlatformFailure(inner)) =
+        err
+    else {
+        return None;
+    };
+    match inner.downcast_ref::<secret_service::Error>()? {
+        secret_service::Error::Locked => Some(format!(
+            "the keyring collection that holds the entries is locked; {UNLOCK_HINT}"
+        )),
+        secret_service::Error::Prompt => Some(format!(
+            "the keyring is locked, and its unlock prompt was dismissed or could not be shown \
+             (no desktop session to show it in); {UNLOCK_HINT}"
+        )),
+        secret_service::Error::PromptDisconnected => Some(format!(
+            "the keyring is locked, and its unlock prompt went away before it was answered; \
+             {UNLOCK_HINT}"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(not(all(unix, not(any(target_os = "macos", target_os = "ios")))))]
+pub(crate) fn explain(_err: &keyring_core::Error) -> Option<String> {
+    None
+}
+
+/// An error of the platform, as a message shows it: its text comes from another process (a
+/// D-Bus peer), so control characters are escaped.
+fn shown(err: &dyn std::fmt::Display) -> String {
+    auth_core::escape_control(&err.to_string()).into_owned()
 }
 
 #[cfg(target_os = "macos")]
 pub(crate) fn open(_interactive: bool) -> Result<Arc<keyring_core::CredentialStore>, String> {
     let store = apple_native_keyring_store::keychain::Store::new()
-        .map_err(|err| format!("cannot open the macOS Keychain ({err})"))?;
+        .map_err(|err| format!("cannot open the macOS Keychain ({})", shown(&err)))?;
     Ok(store)
 }
 
 #[cfg(target_os = "windows")]
 pub(crate) fn open(_interactive: bool) -> Result<Arc<keyring_core::CredentialStore>, String> {
-    let store = windows_native_keyring_store::Store::new()
-        .map_err(|err| format!("cannot open the Windows Credential Manager ({err})"))?;
+    let store = windows_native_keyring_store::Store::new().map_err(|err| {
+        format!(
+            "cannot open the Windows Credential Manager ({})",
+            shown(&err)
+        )
+    })?;
     Ok(store)
 }
 

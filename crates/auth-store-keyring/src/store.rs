@@ -1,6 +1,6 @@
 //! `KeyringStore`: the probe, the per-process index, and reads and writes through `keyring-core`.
 
-use std::sync::{Arc, OnceLock, RwLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, mpsc};
 use std::time::Duration;
 
 use auth_core::{
@@ -39,14 +39,22 @@ pub struct KeyringStore {
     backend: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>>,
     /// Every entry of the service, by key, found once per process; `None` until the first search.
     index: RwLock<Option<CredentialIndex<Arc<Slot>>>>,
+    /// Why the last keyring call failed, when it did (a collection locked since the probe, say):
+    /// what [`CredentialStore::unavailable_reason`] answers after the probe succeeded, so a miss
+    /// is never reported as "nothing stored" when the keyring could not be asked.
+    last_failure: Mutex<Option<String>>,
+    /// Set when a call did not answer within the timeout. Its thread may still hold the
+    /// connection, so every later call fails at once with this reason instead of waiting again.
+    stuck: OnceLock<String>,
 }
 
 /// One entry of the service: found by the search (which gives its account, the host key, but not
 /// its secret) or written by this process. The secret is read the first time a lookup settles on
 /// this key, and the answer is kept for the process, as the search is: one host costs one secret
-/// read, however many entries the keyring holds. The answer is `None` when the secret could not
-/// be read or is not a credential this version understands; the key still decides a lookup, so a
-/// broader key never answers for it. `get_fresh` and `set` replace the whole slot.
+/// read, however many entries the keyring holds. The answer is `None` when the secret is not
+/// text, is gone, or is not a credential this version understands; the key still decides a
+/// lookup, so a broader key never answers for it. A keyring that cannot be asked (locked,
+/// failing) leaves the slot unread. `get_fresh` and `set` replace the whole slot.
 #[derive(Debug)]
 struct Slot {
     key: HostKey,
@@ -86,6 +94,8 @@ impl KeyringStore {
             options,
             backend: OnceLock::new(),
             index: RwLock::new(None),
+            last_failure: Mutex::new(None),
+            stuck: OnceLock::new(),
         }
     }
 
@@ -98,6 +108,8 @@ impl KeyringStore {
             options,
             backend,
             index: RwLock::new(None),
+            last_failure: Mutex::new(None),
+            stuck: OnceLock::new(),
         }
     }
 
@@ -120,22 +132,41 @@ impl KeyringStore {
         backend.clone().map_err(unavailable)
     }
 
-    /// Runs a keyring call; when nobody can answer a prompt, under the timeout.
+    /// Runs a keyring call; when nobody can answer a prompt, under the timeout. A failure is
+    /// kept as the store's [`unavailable_reason`](CredentialStore::unavailable_reason) until a
+    /// call succeeds; a call that did not answer makes the store unavailable for the process.
     fn call<T: Send + 'static>(
         &self,
         call: impl FnOnce() -> Result<T, keyring_core::Error> + Send + 'static,
     ) -> Result<T, StoreError> {
+        if let Some(reason) = self.stuck.get() {
+            return Err(unavailable(reason.clone()));
+        }
         let result = if self.options.interactive {
             call()
+        } else if let Some(result) = run_with_timeout(self.options.timeout, call) {
+            result
         } else {
-            run_with_timeout(self.options.timeout, call).ok_or_else(|| {
-                unavailable(format!(
-                    "the keyring did not answer within {}",
-                    seconds(self.options.timeout)
-                ))
-            })?
+            let reason = format!(
+                "the keyring did not answer within {}",
+                seconds(self.options.timeout)
+            );
+            let reason = self.stuck.get_or_init(|| reason).clone();
+            return Err(self.failed(reason));
         };
-        result.map_err(|err| unavailable(describe(&err)))
+        match result {
+            Ok(value) => {
+                *lock(&self.last_failure) = None;
+                Ok(value)
+            }
+            Err(err) => Err(self.failed(describe(&err))),
+        }
+    }
+
+    /// The error of a failed call, remembered for `unavailable_reason`.
+    fn failed(&self, reason: String) -> StoreError {
+        *lock(&self.last_failure) = Some(reason.clone());
+        unavailable(reason)
     }
 
     /// Searches for the entries of the service, once, and indexes them by key; reads no secret.
@@ -151,7 +182,14 @@ impl KeyringStore {
             let mut found = Vec::new();
             for entry in store.search(&spec)? {
                 let Some((found_service, account)) = entry.get_specifiers() else {
-                    continue;
+                    // No service and account: either the entry is not one of ours, or it cannot
+                    // be read now (the Secret Service store answers `None` for an entry whose
+                    // collection is locked). Skipping that one would answer "nothing stored"
+                    // for a key that is stored, so the search fails instead.
+                    match entry.get_attributes() {
+                        Err(err) if !is_entry_error(&err) => return Err(err),
+                        _ => continue,
+                    }
                 };
                 if found_service == service {
                     found.push((account, entry));
@@ -163,7 +201,7 @@ impl KeyringStore {
         for (account, entry) in found {
             let Ok(key) = HostKey::parse(&account) else {
                 tracing::debug!(
-                    account,
+                    account = %auth_core::escape_control(&account),
                     "skipping a keyring entry whose account is not a host key"
                 );
                 continue;
@@ -185,7 +223,9 @@ impl KeyringStore {
     }
 
     /// The slot's credential, reading its secret the first time. The index is not locked
-    /// meanwhile, so a slow keyring never holds up this process's writes.
+    /// meanwhile, so a slow keyring never holds up this process's writes. What the entry holds
+    /// is kept for the process; a keyring that could not be asked (locked, failing) is an error
+    /// and nothing is kept, so the next lookup asks again.
     fn credential(&self, slot: Option<Arc<Slot>>) -> Result<Option<Arc<Credential>>, StoreError> {
         let Some(slot) = slot else {
             return Ok(None);
@@ -194,7 +234,7 @@ impl KeyringStore {
             return Ok(known.clone());
         }
         let reading = Arc::clone(&slot);
-        let secret = self.call(move || Ok(reading.entry.get_password()))?;
+        let secret = self.call(move || entry_answer(reading.entry.get_password()))?;
         Ok(slot.fill(secret))
     }
 
@@ -204,7 +244,7 @@ impl KeyringStore {
         key: &HostKey,
     ) -> Result<Entry, StoreError> {
         Entry::new_in_store(store, &self.options.service, key.as_str())
-            .map_err(|err| unavailable(describe(&err)))
+            .map_err(|err| self.failed(describe(&err)))
     }
 }
 
@@ -228,11 +268,14 @@ impl CredentialStore for KeyringStore {
         format!("the keyring ({})", self.location())
     }
 
+    /// The probe's failure, else the failure of the last keyring call when it failed: a lookup
+    /// that found nothing because the keyring could not be asked says so.
     fn unavailable_reason(&self) -> Option<String> {
-        self.backend().err().map(|err| match err {
-            StoreError::Unavailable { reason, .. } => reason,
-            other => other.to_string(),
-        })
+        match self.backend() {
+            Err(StoreError::Unavailable { reason, .. }) => Some(reason),
+            Err(other) => Some(other.to_string()),
+            Ok(_) => lock(&self.last_failure).clone(),
+        }
     }
 
     fn get(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
@@ -245,9 +288,8 @@ impl CredentialStore for KeyringStore {
         let store = self.backend()?;
         let entry = self.entry(&store, key)?;
         let (entry, secret) = self.call(move || match entry.get_password() {
-            Ok(secret) => Ok((entry, Some(secret))),
             Err(keyring_core::Error::NoEntry) => Ok((entry, None)),
-            Err(err) => Err(err),
+            answer => entry_answer(answer).map(|secret| (entry, Some(secret))),
         })?;
         let Some(secret) = secret else {
             if let Some(index) = write(&self.index).as_mut() {
@@ -255,7 +297,7 @@ impl CredentialStore for KeyringStore {
             }
             return Ok(None);
         };
-        let credential = parse(key, Ok(secret));
+        let credential = parse(key, secret);
         if let Some(index) = write(&self.index).as_mut() {
             let slot = Slot::read(key.clone(), entry, credential.clone());
             index.insert(key.clone(), slot);
@@ -312,14 +354,15 @@ impl CredentialStore for KeyringStore {
             .cloned()
             .collect();
         if !unread.is_empty() {
+            // Every answer of an entry is kept; the first failure of the keyring ends the
+            // listing, as an entry it could not read may be any of them.
             let read = self.call(move || {
-                Ok(unread
-                    .into_iter()
-                    .map(|slot| {
-                        let secret = slot.entry.get_password();
-                        (slot, secret)
-                    })
-                    .collect::<Vec<_>>())
+                let mut read = Vec::with_capacity(unread.len());
+                for slot in unread {
+                    let secret = entry_answer(slot.entry.get_password())?;
+                    read.push((slot, secret));
+                }
+                Ok(read)
             })?;
             for (slot, secret) in read {
                 slot.fill(secret);
@@ -332,31 +375,62 @@ impl CredentialStore for KeyringStore {
     }
 }
 
+/// Whether an error is about the one entry (its secret is not text, it is gone), which is kept
+/// as that entry's answer, rather than about the keyring (locked, failing, not answering),
+/// which makes the keyring unavailable for this call.
+fn is_entry_error(err: &keyring_core::Error) -> bool {
+    matches!(
+        err,
+        keyring_core::Error::NoEntry
+            | keyring_core::Error::BadEncoding(_)
+            | keyring_core::Error::BadDataFormat(..)
+    )
+}
+
+/// An entry's secret or its entry error as the answer to keep; a keyring error as the call's
+/// error.
+fn entry_answer(
+    secret: Result<String, keyring_core::Error>,
+) -> Result<Result<String, keyring_core::Error>, keyring_core::Error> {
+    match secret {
+        Err(err) if !is_entry_error(&err) => Err(err),
+        answer => Ok(answer),
+    }
+}
+
 /// What an entry's secret is as a credential; `None`, with a warning, when it could not be read or
-/// is not a credential this version understands. The entry itself is left as it is.
+/// is not a credential this version understands. The entry itself is left as it is. The warning
+/// names the key and describes the secret by its shape only: it may be a token in a format of
+/// another version, or anything a program put there.
 fn parse(key: &HostKey, secret: Result<String, keyring_core::Error>) -> Option<Arc<Credential>> {
+    let key_shown = auth_core::escape_control(key.as_str());
     let json = match secret {
         Ok(json) => json,
         Err(err) => {
             tracing::warn!(
-                key = key.as_str(),
+                key = %key_shown,
                 "could not read a keyring entry: {}",
                 describe(&err)
             );
             return None;
         }
     };
-    if let Ok(auth) = serde_json::from_str::<Authentication>(&json) {
-        Some(Arc::new(Credential {
+    let parsed = serde_json::from_str::<serde_json::Value>(&json)
+        .map_err(|_| "the secret is not JSON".to_owned())
+        .and_then(|value| Authentication::from_json_value(value).map_err(|err| err.to_string()));
+    match parsed {
+        Ok(auth) => Some(Arc::new(Credential {
             key: key.clone(),
             auth,
-        }))
-    } else {
-        tracing::warn!(
-            key = key.as_str(),
-            "the keyring entry is not a credential this version understands; it was left as it is and not used"
-        );
-        None
+        })),
+        Err(reason) => {
+            tracing::warn!(
+                key = %key_shown,
+                "the keyring entry is not a credential this version understands ({reason}); it \
+                 was left as it is and not used"
+            );
+            None
+        }
     }
 }
 
@@ -383,22 +457,38 @@ fn run_with_timeout<T: Send + 'static>(
     receiver.recv_timeout(timeout).ok()
 }
 
-/// A keyring error in words, never including a secret: two variants carry the secret's bytes.
+/// A keyring error in words, never including a secret: two variants carry the secret's bytes,
+/// and `Ambiguous` prints its entries. The rest comes from the platform (a D-Bus peer's own
+/// error text), so control characters are escaped; a locked keyring says how to unlock it.
 fn describe(err: &keyring_core::Error) -> String {
-    match err {
+    if let Some(explained) = platform::explain(err) {
+        return explained;
+    }
+    let described = match err {
         keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(..) => {
             "an entry's secret is not text".to_owned()
         }
+        keyring_core::Error::Ambiguous(entries) => format!(
+            "{} keyring entries match one key; remove all but one",
+            entries.len()
+        ),
         keyring_core::Error::NoStorageAccess(inner) => {
             format!("the keyring refused access ({inner})")
         }
         keyring_core::Error::PlatformFailure(inner) => format!("the keyring failed ({inner})"),
         other => other.to_string(),
-    }
+    };
+    auth_core::escape_control(&described).into_owned()
 }
 
 fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -412,300 +502,4 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
-
-    use auth_core::{Authentication, CredentialStore as _, HostKey, Secret, UrlTarget};
-    use keyring_core::Entry;
-    use keyring_core::api::{CredentialApi, CredentialStoreApi};
-
-    use super::{KeyringOptions, KeyringStore};
-
-    /// The mock store, recording the account of every secret read: the mock counts nothing
-    /// itself, and on the Secret Service each read is a D-Bus round trip.
-    #[derive(Debug)]
-    struct Recording {
-        mock: Arc<keyring_core::CredentialStore>,
-        reads: Arc<Mutex<Vec<String>>>,
-    }
-
-    impl Recording {
-        fn wrap(&self, entry: Entry) -> Entry {
-            Entry::new_with_credential(Arc::new(RecordingEntry {
-                entry,
-                reads: Arc::clone(&self.reads),
-            }))
-        }
-    }
-
-    impl CredentialStoreApi for Recording {
-        fn vendor(&self) -> String {
-            "recording mock".to_owned()
-        }
-        fn id(&self) -> String {
-            self.mock.id()
-        }
-        fn build(
-            &self,
-            service: &str,
-            user: &str,
-            modifiers: Option<&HashMap<&str, &str>>,
-        ) -> keyring_core::Result<Entry> {
-            Ok(self.wrap(self.mock.build(service, user, modifiers)?))
-        }
-        fn search(&self, spec: &HashMap<&str, &str>) -> keyring_core::Result<Vec<Entry>> {
-            let found = self.mock.search(spec)?;
-            Ok(found.into_iter().map(|entry| self.wrap(entry)).collect())
-        }
-        fn as_any(&self) -> &dyn std::any::Any {
-            self
-        }
-    }
-
-    #[derive(Debug)]
-    struct RecordingEntry {
-        entry: Entry,
-        reads: Arc<Mutex<Vec<String>>>,
-    }
-
-    impl CredentialApi for RecordingEntry {
-        fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
-            self.entry.set_secret(secret)
-        }
-        fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
-            let (_, account) = self.entry.get_specifiers().unwrap();
-            self.reads.lock().unwrap().push(account);
-            self.entry.get_secret()
-        }
-        fn delete_credential(&self) -> keyring_core::Result<()> {
-            self.entry.delete_credential()
-        }
-        fn get_credential(&self) -> keyring_core::Result<Option<Arc<keyring_core::Credential>>> {
-            self.entry.get_credential().map(|_| None)
-        }
-        fn get_specifiers(&self) -> Option<(String, String)> {
-            self.entry.get_specifiers()
-        }
-        fn as_any(&self) -> &dyn std::any::Any {
-            self
-        }
-    }
-
-    /// What another program (pixi, `secret-tool`) would put in the keyring.
-    fn put(backend: &Arc<keyring_core::CredentialStore>, service: &str, account: &str, json: &str) {
-        Entry::new_in_store(backend, service, account)
-            .unwrap()
-            .set_password(json)
-            .unwrap();
-    }
-
-    fn find(store: &KeyringStore, url: &str) -> Option<String> {
-        let found = store.find(&UrlTarget::parse(url).unwrap()).unwrap()?;
-        Some(found.key.to_string())
-    }
-
-    #[test]
-    fn a_fresh_read_sees_another_processs_write_and_updates_the_cache() {
-        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
-        put(
-            &backend,
-            "rattler",
-            "*.prefix.dev",
-            r#"{"BearerToken":"old"}"#,
-        );
-        let store = KeyringStore::with_store(backend.clone(), KeyringOptions::default());
-        let key = HostKey::parse("*.prefix.dev").unwrap();
-        let token = |credential: Option<Arc<auth_core::Credential>>| {
-            credential.map(|c| c.auth.primary_secret().expose().clone())
-        };
-        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("old"));
-
-        // Another process refreshes the token: the cache still has the old one ...
-        put(
-            &backend,
-            "rattler",
-            "*.prefix.dev",
-            r#"{"BearerToken":"new"}"#,
-        );
-        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("old"));
-        // ... a fresh read has the new one, and so has the cache from then on.
-        assert_eq!(
-            token(store.get_fresh(&key).unwrap()).as_deref(),
-            Some("new")
-        );
-        assert_eq!(token(store.get(&key).unwrap()).as_deref(), Some("new"));
-
-        // Another process logs out.
-        Entry::new_in_store(&backend, "rattler", "*.prefix.dev")
-            .unwrap()
-            .delete_credential()
-            .unwrap();
-        assert_eq!(token(store.get_fresh(&key).unwrap()), None);
-        assert_eq!(token(store.get(&key).unwrap()), None);
-    }
-
-    #[test]
-    fn lookups_are_cached_per_process_and_follow_this_processs_writes() {
-        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
-        put(
-            &backend,
-            "rattler",
-            "*.prefix.dev",
-            r#"{"BearerToken":"a"}"#,
-        );
-        put(
-            &backend,
-            "rattler-other",
-            "other.example.com",
-            r#"{"BearerToken":"x"}"#,
-        );
-        let store = KeyringStore::with_store(backend.clone(), KeyringOptions::default());
-
-        assert_eq!(
-            find(&store, "https://repo.prefix.dev/x").as_deref(),
-            Some("*.prefix.dev")
-        );
-        assert_eq!(
-            find(&store, "https://other.example.com/"),
-            None,
-            "another service's entry"
-        );
-
-        // A miss is cached like a hit: what another program adds now is not read again ...
-        assert_eq!(find(&store, "https://late.example.com/"), None);
-        put(
-            &backend,
-            "rattler",
-            "late.example.com",
-            r#"{"BearerToken":"late"}"#,
-        );
-        assert_eq!(find(&store, "https://late.example.com/"), None);
-
-        // ... but this process's own writes are seen at once.
-        let key = HostKey::parse("mine.example.com").unwrap();
-        store
-            .set(&key, &Authentication::BearerToken(Secret::from("mine")))
-            .unwrap();
-        assert_eq!(
-            find(&store, "https://mine.example.com/").as_deref(),
-            Some("mine.example.com")
-        );
-        assert!(
-            store
-                .remove(&HostKey::parse("*.prefix.dev").unwrap())
-                .unwrap()
-        );
-        assert_eq!(find(&store, "https://repo.prefix.dev/x"), None);
-        assert!(
-            !store
-                .remove(&HostKey::parse("*.prefix.dev").unwrap())
-                .unwrap()
-        );
-
-        // A new process (a new store) reads everything again.
-        let fresh = KeyringStore::with_store(backend, KeyringOptions::default());
-        assert_eq!(
-            find(&fresh, "https://late.example.com/").as_deref(),
-            Some("late.example.com")
-        );
-        assert_eq!(
-            find(&fresh, "https://mine.example.com/").as_deref(),
-            Some("mine.example.com")
-        );
-        assert_eq!(find(&fresh, "https://repo.prefix.dev/x"), None);
-    }
-
-    #[test]
-    fn an_entry_that_is_not_a_credential_is_skipped_not_fatal() {
-        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
-        put(&backend, "rattler", "bad.example.com", "not json sekrit");
-        put(
-            &backend,
-            "rattler",
-            "good.example.com",
-            r#"{"CondaToken":"c"}"#,
-        );
-        let store = KeyringStore::with_store(backend, KeyringOptions::default());
-        let keys: Vec<String> = store
-            .list()
-            .unwrap()
-            .iter()
-            .map(|c| c.key.to_string())
-            .collect();
-        assert_eq!(keys, ["good.example.com"]);
-    }
-
-    // The first lookup of a process read every entry's secret, one D-Bus round trip each, to
-    // answer for one host.
-    #[test]
-    fn a_lookup_reads_only_the_secret_of_the_key_it_settles_on() {
-        let reads = Arc::new(Mutex::new(Vec::new()));
-        let backend: Arc<keyring_core::CredentialStore> = Arc::new(Recording {
-            mock: keyring_core::mock::Store::new().unwrap(),
-            reads: Arc::clone(&reads),
-        });
-        for n in 0..20 {
-            let json = format!(r#"{{"BearerToken":"t{n}"}}"#);
-            put(&backend, "rattler", &format!("host{n}.example.com"), &json);
-        }
-        let store = KeyringStore::with_store(backend, KeyringOptions::default());
-        let reads = || reads.lock().unwrap().clone();
-        assert!(reads().is_empty());
-
-        let found = store
-            .find(&UrlTarget::parse("https://host7.example.com/x").unwrap())
-            .unwrap()
-            .unwrap();
-        assert_eq!(found.auth.primary_secret().expose(), "t7");
-        assert_eq!(reads(), ["host7.example.com"]);
-
-        // Read once: the answer is kept, as is a miss, which reads nothing.
-        assert_eq!(
-            find(&store, "https://host7.example.com/y").as_deref(),
-            Some("host7.example.com")
-        );
-        assert_eq!(find(&store, "https://nobody.example.com/"), None);
-        let key = HostKey::parse("host3.example.com").unwrap();
-        assert!(store.get(&key).unwrap().is_some());
-        assert!(store.get(&key).unwrap().is_some());
-        assert_eq!(reads(), ["host7.example.com", "host3.example.com"]);
-
-        // Listing needs every entry, and reads each of the others once.
-        assert_eq!(store.list().unwrap().len(), 20);
-        let mut all = reads();
-        assert_eq!(all.len(), 20);
-        all.sort();
-        all.dedup();
-        assert_eq!(all.len(), 20);
-        assert_eq!(store.list().unwrap().len(), 20);
-        assert_eq!(reads().len(), 20);
-    }
-
-    #[test]
-    fn an_entry_not_understood_is_not_replaced_by_a_broader_key() {
-        let backend: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
-        put(
-            &backend,
-            "rattler",
-            "*.example.com",
-            r#"{"BearerToken":"broad"}"#,
-        );
-        put(
-            &backend,
-            "rattler",
-            "future.example.com",
-            r#"{"Kerberos":"t"}"#,
-        );
-        let store = KeyringStore::with_store(backend, KeyringOptions::default());
-        assert_eq!(find(&store, "https://future.example.com/"), None);
-        assert_eq!(find(&store, "https://future.example.com/"), None);
-        assert_eq!(
-            find(&store, "https://other.example.com/").as_deref(),
-            Some("*.example.com")
-        );
-        let key = HostKey::parse("future.example.com").unwrap();
-        assert!(store.get_fresh(&key).unwrap().is_none());
-        assert_eq!(find(&store, "https://future.example.com/"), None);
-    }
-}
+mod tests;
