@@ -142,43 +142,42 @@ impl State {
 /// its bytes. It answers `false` only when the key's host part cannot be `host` or a wildcard
 /// over it, whatever the scheme, port or path: it over-approximates `HostKey::parse` followed by
 /// a host match, so the cold scan finds every key the index finds. It splits the key as the
-/// parse does (trim, scheme in any case, authority up to the first `/`, user information up to
-/// the last `@`, port after a `:`); anything unusual (IPv6, percent signs, non-ASCII, numeric
-/// hosts, other schemes) answers `true` and is decided by the full parse.
+/// parse does (trimmed, a scheme in any case, the authority up to the first `/`, user information
+/// up to its last `@`, a port after a `:`); anything unusual (IPv6, percent signs, non-ASCII,
+/// numeric hosts, other schemes) answers `true` and is decided by the full parse.
 fn could_match(raw: &str, host: &str) -> bool {
-    // The parse trims the key, so a key with spaces around it is the same key.
-    let trimmed = raw.trim();
-    let rest = match trimmed.split_once("://") {
-        Some((scheme, rest)) => {
-            let known = ["s3", "https", "http"]
-                .iter()
-                .any(|known| scheme.eq_ignore_ascii_case(known));
-            if !known {
-                return true;
-            }
-            rest
-        }
-        None => trimmed,
-    };
-    let authority = rest
-        .split_once('/')
-        .map_or(rest, |(authority, _)| authority);
-    let host_and_port = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let bytes = host_and_port.as_bytes();
-    let mut end = bytes.len();
-    for (at, &byte) in bytes.iter().enumerate() {
+    // The parse trims Unicode white space; other than ASCII, it is non-ASCII, which is unusual.
+    let bytes = raw.as_bytes().trim_ascii();
+    let scheme_len = [&b"https://"[..], b"http://", b"s3://"]
+        .iter()
+        .find(|scheme| {
+            bytes
+                .get(..scheme.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+        })
+        .map_or(0, |scheme| scheme.len());
+    let rest = &bytes[scheme_len..];
+    // The host is what follows the last `@` before the first `/`, up to a `:`.
+    let (mut host_start, mut host_end, mut unusual) = (0, None, false);
+    let mut end = rest.len();
+    for (at, &byte) in rest.iter().enumerate() {
         match byte {
-            b':' => {
+            b'/' => {
                 end = at;
                 break;
             }
+            b'@' => (host_start, host_end, unusual) = (at + 1, None, false),
+            // Another scheme: the parse decides.
+            b':' if rest[at..].starts_with(b"://") => return true,
+            b':' => host_end = host_end.or(Some(at)),
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {}
-            _ => return true,
+            _ => unusual |= host_end.is_none(),
         }
     }
-    let mut name = &bytes[..end];
+    if unusual {
+        return true;
+    }
+    let mut name = &rest[host_start..host_end.unwrap_or(end)];
     if let [head @ .., b'.'] = name {
         name = head;
     }
@@ -773,6 +772,10 @@ mod tests {
             ("user@host", "host", true),
             ("u:p@host:8443/x", "host", true),
             ("u:p@other/x@host", "host", false),
+            ("a@b:c@host:1", "host", true),
+            ("ü:p@host", "host", true),
+            ("[::1]:443", "other", true),
+            ("exa mple.com", "other", true),
             ("0x7f.1", "127.0.0.1", true),
             ("bücher.example", "xn--bcher-kva.example", true),
             ("*.dev", "prefix.dev", true),
