@@ -457,3 +457,32 @@ fn the_json_schema_check_catches_what_it_claims_to() {
     assert!(!broken("/config", serde_json::json!({"path": null})).is_empty());
     assert!(!broken("/entries/0", serde_json::json!({"key": "k", "extra": 1})).is_empty());
 }
+
+#[test]
+fn the_table_warns_about_the_first_unknown_entries_and_counts_the_rest() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.default_file();
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let entries: Vec<String> = (0..25)
+        .map(|i| format!("\"h{i:02}.example.com\": {{\"Kerberos\": {{}}}}"))
+        .collect();
+    fs::write(&file, format!("{{{}}}", entries.join(",\n"))).unwrap();
+    fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let run = sandbox.run(&["status"]);
+    assert_eq!(run.code, 0, "{}", sandbox.show(&run));
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 21, "{}", run.stderr);
+    assert!(
+        warnings[0].contains("`h00.example.com` is kept but not used"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        warnings[20],
+        "warning: 5 more entries are kept but not used; `auth status --json` lists them all"
+    );
+    let json = sandbox.run(&["status", "--json"]);
+    let report = checked_report(&sandbox, &json);
+    assert_eq!(report["unknown_entries"].as_array().unwrap().len(), 25);
+    assert!(json.stderr.is_empty(), "{}", json.stderr);
+}

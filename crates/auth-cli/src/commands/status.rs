@@ -488,7 +488,10 @@ fn escape_for_terminal(json: &str) -> Cow<'_, str> {
         |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     // Line breaks and indentation between tokens are the only controls serde_json writes.
     let needs = |c: char| unsafe_char(c) && c != '\n';
-    if !json.chars().any(needs) {
+    // The first byte of each such character in UTF-8: DEL, C1 (U+0080..U+009F) and the bidi
+    // controls (U+202A..U+202E, U+2066..U+2069). Output without them, nearly all, is one pass
+    // over bytes.
+    if !json.bytes().any(|b| matches!(b, 0x7f | 0xc2 | 0xe2)) || !json.chars().any(needs) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
