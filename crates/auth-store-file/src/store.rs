@@ -148,36 +148,40 @@ impl State {
 fn could_match(raw: &str, host: &str) -> bool {
     // The parse trims Unicode white space; other than ASCII, it is non-ASCII, which is unusual.
     let bytes = raw.as_bytes().trim_ascii();
-    let scheme_len = [&b"https://"[..], b"http://", b"s3://"]
-        .iter()
-        .find(|scheme| {
-            bytes
-                .get(..scheme.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
-        })
-        .map_or(0, |scheme| scheme.len());
-    let rest = &bytes[scheme_len..];
-    // The host is what follows the last `@` before the first `/`, up to a `:`.
+    // The host is what follows the scheme or the last `@` before the first `/`, up to a `:`.
     let (mut host_start, mut host_end, mut unusual) = (0, None, false);
-    let mut end = rest.len();
-    for (at, &byte) in rest.iter().enumerate() {
-        match byte {
+    let mut end = bytes.len();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {}
             b'/' => {
                 end = at;
                 break;
             }
             b'@' => (host_start, host_end, unusual) = (at + 1, None, false),
-            // Another scheme: the parse decides.
-            b':' if rest[at..].starts_with(b"://") => return true,
+            b':' if bytes[at..].starts_with(b"://") => {
+                // A scheme, in any case, as the parse reads it; any other is for the parse.
+                let scheme = &bytes[..at];
+                let known = [&b"https"[..], b"http", b"s3"]
+                    .iter()
+                    .any(|known| scheme.eq_ignore_ascii_case(known));
+                if !known || host_start != 0 {
+                    return true;
+                }
+                at += 3;
+                (host_start, host_end, unusual) = (at, None, false);
+                continue;
+            }
             b':' => host_end = host_end.or(Some(at)),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {}
             _ => unusual |= host_end.is_none(),
         }
+        at += 1;
     }
     if unusual {
         return true;
     }
-    let mut name = &rest[host_start..host_end.unwrap_or(end)];
+    let mut name = &bytes[host_start..host_end.unwrap_or(end)];
     if let [head @ .., b'.'] = name {
         name = head;
     }
