@@ -124,7 +124,7 @@ impl StoreChain {
 impl Withheld {
     /// The reason in a sentence that names the key and what to do, for a message.
     pub fn explain(&self, found: &Found, target: &UrlTarget<'_>) -> String {
-        let key = crate::escape_control(found.credential.key.as_str());
+        let key = &found.credential.key;
         let host = target_host(target);
         match self {
             Self::PlainHttp => format!(

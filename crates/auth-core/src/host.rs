@@ -276,13 +276,19 @@ impl HostKey {
 
 impl fmt::Debug for HostKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HostKey({:?})", self.raw)
+        write!(f, "HostKey({:?})", crate::redact::redact_key(&self.raw))
     }
 }
 
+/// The key as messages show it: user information and a `/t/TOKEN` segment a hand-written key
+/// may hold are masked (`as_str` gives the text as stored).
 impl fmt::Display for HostKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        if self.raw.contains(['@', '/']) {
+            f.write_str(&crate::redact::redact_key(&self.raw))
+        } else {
+            f.write_str(&self.raw)
+        }
     }
 }
 
@@ -503,6 +509,28 @@ mod tests {
         aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa -> error: the host name is longer than DNS allows (253 bytes, 63 a label)
         aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com -> error: the host name is longer than DNS allows (253 bytes, 63 a label)
         ");
+    }
+
+    // A hand-written key may hold user information or a conda token; messages show it masked.
+    #[test]
+    fn a_key_is_shown_without_what_it_carries() {
+        for raw in [
+            "u:hunter2@host.example",
+            "host.example/t/tok-secret/x",
+            "https://tok-secret@host",
+        ] {
+            let key = HostKey::parse(raw).unwrap();
+            let shown = format!("{key} {key:?}");
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("tok-secret"),
+                "{shown}"
+            );
+            assert_eq!(key.as_str(), raw, "as_str is the text as stored");
+        }
+        assert_eq!(
+            HostKey::parse("*.prefix.dev:8443").unwrap().to_string(),
+            "*.prefix.dev:8443"
+        );
     }
 
     #[test]

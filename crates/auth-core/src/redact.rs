@@ -88,6 +88,12 @@ fn has_stray_at(text: &str) -> bool {
     rest[authority_end..].contains('@')
 }
 
+/// A stored key (`host/path`, `u:pw@host`, `https://host/t/TOKEN`) as messages show it: the text
+/// redaction of [`redact_url`], never a URL parser's re-serialization (which would add a `/`).
+pub(crate) fn redact_key(key: &str) -> String {
+    escape_control(&redact_text(key)).into_owned()
+}
+
 fn redact_parsed(url: &url::Url) -> String {
     let text = url.as_str();
     // The serialization is `scheme://[userinfo@]host...`; userinfo is percent-encoded there, so

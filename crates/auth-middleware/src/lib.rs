@@ -243,7 +243,7 @@ impl AuthMiddleware {
                 reason: Withheld::NotS3Keys,
             } => {
                 return Err(AuthError::NotS3Keys {
-                    key: found.credential.key.as_str().to_owned(),
+                    key: found.credential.key.to_string(),
                     kind: found.credential.auth.kind(),
                     url: SafeUrl::from(request.url()),
                 });
@@ -310,14 +310,14 @@ impl AuthMiddleware {
             (_, other) => {
                 tracing::warn!(
                     "the credential for {} is a {}, which this version cannot send",
-                    found.credential.key.as_str(),
+                    found.credential.key,
                     other.kind()
                 );
                 return Ok(Applied::Nothing);
             }
         }
         tracing::info!(
-            key = found.credential.key.as_str(),
+            key = %found.credential.key,
             store = %found.store.describe(),
             kind = auth.kind(),
             "authenticated the request to {}",
@@ -393,16 +393,16 @@ impl AuthMiddleware {
                 status,
             },
             Applied::Stored(found) => AuthError::Rejected {
-                login: login_target(found.credential.key.as_str(), &host),
+                login: login_target(&found.credential.key.to_string(), &host),
                 host,
-                key: found.credential.key.as_str().to_owned(),
+                key: found.credential.key.to_string(),
                 store: found.store.describe(),
                 status,
             },
             Applied::Withheld(found) => AuthError::Withheld {
                 url: SafeUrl::from(url),
                 host,
-                key: found.credential.key.as_str().to_owned(),
+                key: found.credential.key.to_string(),
                 store: found.store.describe(),
                 status,
             },

@@ -77,7 +77,7 @@ pub(crate) fn sign_http(
 fn keys_of(found: &Found, url: &str) -> Result<Credentials, AuthError> {
     let auth = &found.credential.auth;
     auth_s3::credentials_from_auth(auth).ok_or_else(|| AuthError::NotS3Keys {
-        key: found.credential.key.as_str().to_owned(),
+        key: found.credential.key.to_string(),
         kind: auth.kind(),
         url: SafeUrl::new(url),
     })

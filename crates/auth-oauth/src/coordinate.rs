@@ -140,15 +140,15 @@ impl Refresher {
         // Under the lock: another process may have refreshed while we waited for it.
         let current = Self::reread(found)?;
         if let Some(usable) = self.settled(found, &current) {
-            tracing::debug!(key = key.as_str(), "another process refreshed the login");
+            tracing::debug!(key = %key, "another process refreshed the login");
             return Ok(Some(usable));
         }
-        tracing::debug!(key = key.as_str(), "refreshing the OAuth login");
+        tracing::debug!(key = %key, "refreshing the OAuth login");
         let now = (self.now)();
         let refreshed = refresh(&self.http, &current.auth, now)
             .await
             .map_err(|source| RefreshError::Expired {
-                key: key.as_str().to_owned(),
+                key: key.to_string(),
                 login: login_hint(key),
                 source,
             })?;
@@ -156,7 +156,7 @@ impl Refresher {
             .store
             .set(key, &refreshed)
             .map_err(|source| RefreshError::Store {
-                key: key.as_str().to_owned(),
+                key: key.to_string(),
                 source,
             })?;
         drop(lock);
@@ -164,7 +164,7 @@ impl Refresher {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key.as_str().to_owned(), now);
-        tracing::info!(key = key.as_str(), "refreshed the OAuth login");
+        tracing::info!(key = %key, "refreshed the OAuth login");
         Ok(Some(refreshed))
     }
 
@@ -283,11 +283,11 @@ impl Refresher {
             .store
             .get_fresh(key)
             .map_err(|source| RefreshError::Store {
-                key: key.as_str().to_owned(),
+                key: key.to_string(),
                 source,
             })?
             .ok_or_else(|| RefreshError::LoggedOut {
-                key: key.as_str().to_owned(),
+                key: key.to_string(),
                 login: login_hint(key),
             })
     }
@@ -316,7 +316,7 @@ impl Refresher {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
         locked.map_err(|source| RefreshError::Lock {
             path: self.lock_path.clone(),
-            key: key.as_str().to_owned(),
+            key: key.to_string(),
             source,
         })
     }
@@ -324,8 +324,8 @@ impl Refresher {
 
 /// `auth login` takes the host a wildcard key was made from: `*.prefix.dev` → `prefix.dev`.
 fn login_hint(key: &HostKey) -> String {
-    let text = key.as_str();
-    text.strip_prefix("*.").unwrap_or(text).to_owned()
+    let text = key.to_string();
+    text.strip_prefix("*.").unwrap_or(&text).to_owned()
 }
 
 #[async_trait::async_trait]
