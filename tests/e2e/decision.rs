@@ -2,6 +2,7 @@
 //! nothing: the red team's `token http://example.com/` printed the `*.example.com` token that a
 //! download withheld, and `token s3://example.com/key` a bearer token that a download refused.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 
@@ -93,11 +94,13 @@ fn token_prints_exactly_what_a_download_sends() {
             if printed.is_none() {
                 assert_eq!(token.code, 4, "{}", sandbox.show(&token));
             }
-            table.push_str(&format!(
-                "{:<40} {}\n",
+            writeln!(
+                table,
+                "{:<40} {}",
                 url.replace(&port.to_string(), "PORT"),
                 printed.as_deref().unwrap_or("-")
-            ));
+            )
+            .unwrap();
         }
     }
     // A URL's own user information wins over everything stored, for both.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use auth_core::{Secret, SafeUrl};
+use auth_core::{SafeUrl, Secret};
 use rustc_hash::FxHashMap;
 use tracing::debug;
 use url::Url;

@@ -53,13 +53,7 @@ fn a_valid_presigned_url_is_served() {
 #[test]
 fn an_expired_or_tampered_presigned_url_is_refused() {
     let (_s3, url) = server();
-    let expired = sign(
-        &url,
-        SECRET_KEY,
-        None,
-        now() - Duration::from_hours(1),
-        60,
-    );
+    let expired = sign(&url, SECRET_KEY, None, now() - Duration::from_hours(1), 60);
     let wrong_secret = sign(&url, "not-the-secret", None, now(), 300);
     let valid = sign(&url, SECRET_KEY, None, now(), 300);
     let other_key = Url::parse(
