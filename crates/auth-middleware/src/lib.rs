@@ -317,7 +317,7 @@ impl AuthMiddleware {
             }
         }
         tracing::info!(
-            key = %found.credential.key,
+            key = found.credential.key.to_string().as_str(),
             store = %found.store.describe(),
             kind = auth.kind(),
             "authenticated the request to {}",

@@ -399,7 +399,7 @@ fn keys_in_any_spelling_are_found_cold_as_warm() {
     HTTPS://upper.example.com {"BearerToken":"a"}
     Http://mixed.example.com:8080/x {"BearerToken":"b"}
     S3://bkt {"BearerToken":"c"}
-    u:pw@userinfo.example.com {"BearerToken":"d"}
+    ****@userinfo.example.com {"BearerToken":"d"}
     hTTps://*.wild.example.com. {"BearerToken":"e"}
     "#);
 }
