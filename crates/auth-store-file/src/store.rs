@@ -642,14 +642,21 @@ fn remove_leftover_temp_files(dir: &Path, target: &Path) {
     }
 }
 
-/// A new temporary file for `target` in `dir`. `tempfile` creates it with mode 0600 on Unix, and
-/// removes it when dropped.
+/// A new temporary file for `target` in `dir`, created with mode 0600 (said here rather than left
+/// to `tempfile`'s default, so the rule has one line a test guards), removed when dropped.
 fn new_temp_file(dir: &Path, target: &Path) -> io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(&temp_prefix(target))
+    let prefix = temp_prefix(target);
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(&prefix)
         .rand_bytes(TEMP_RANDOM_LEN)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
+        .suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o600));
+    }
+    builder.tempfile_in(dir)
 }
 
 fn write_atomically(dir: &Path, path: &Path, text: &str) -> Result<(), FileStoreError> {
