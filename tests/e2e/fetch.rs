@@ -869,8 +869,8 @@ fn every_documented_exit_code_of_fetch() {
     unknown flag     2  error: unexpected argument '--retry' found
     401, stored      3  caused by: 127.0.0.1:PORT rejected the credential for 127.0.0.1:PORT from the file [HOME]/.rattler/credentials.json (HTTP 401); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
     403, stored      3  caused by: 127.0.0.1:PORT rejected the credential for 127.0.0.1:PORT from the file [HOME]/.rattler/credentials.json (HTTP 403); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
-    401, URL's own   3  caused by: 127.0.0.1:PORT rejected the credential for the index from the URL (HTTP 401); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
-    403, URL's own   3  caused by: 127.0.0.1:PORT rejected the credential for the index from the URL (HTTP 403); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
+    401, URL's own   3  caused by: 127.0.0.1:PORT rejected the credential for the user name and password from the URL (HTTP 401); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
+    403, URL's own   3  caused by: 127.0.0.1:PORT rejected the credential for the user name and password from the URL (HTTP 403); it may have expired or been revoked: run `auth login 127.0.0.1:PORT` to replace it
     401, none        4  caused by: 127.0.0.1:PORT answered HTTP 401 and no credential is stored for it; run `auth login 127.0.0.1:PORT`
     403, none        4  caused by: 127.0.0.1:PORT answered HTTP 403 and no credential is stored for it; run `auth login 127.0.0.1:PORT`
     ");

@@ -134,7 +134,12 @@ enum Applied {
     /// Keys from the `AWS_*` variables.
     Environment,
     /// A password from the `keyring` CLI, or from the URL itself.
-    Other { what: &'static str },
+    Other {
+        /// What the credential is, for the message ("the user name and password").
+        credential: &'static str,
+        /// Where it came from ("the URL").
+        what: &'static str,
+    },
 }
 
 impl AuthMiddleware {
@@ -210,7 +215,10 @@ impl AuthMiddleware {
             let _ = url.set_username("");
             let _ = url.set_password(None);
             apply::basic(request, &username, password.expose());
-            return Ok(Applied::Other { what: "the URL" });
+            return Ok(Applied::Other {
+                credential: "the user name and password",
+                what: "the URL",
+            });
         }
         // Not http, https or s3: nothing of ours applies.
         let Ok(target) = UrlTarget::from_url(request.url()) else {
@@ -358,6 +366,7 @@ impl AuthMiddleware {
         apply::basic(request, &username, password.expose());
         tracing::info!("authenticated the request with a password from the keyring CLI");
         Ok(Applied::Other {
+            credential: "the index",
             what: "the keyring CLI",
         })
     }
@@ -413,10 +422,10 @@ impl AuthMiddleware {
                 store: "the environment".to_owned(),
                 status,
             },
-            Applied::Other { what } => AuthError::Rejected {
+            Applied::Other { credential, what } => AuthError::Rejected {
                 login: host.clone(),
                 host,
-                key: "the index".to_owned(),
+                key: credential.to_owned(),
                 store: what.to_owned(),
                 status,
             },
