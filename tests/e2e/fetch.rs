@@ -151,7 +151,14 @@ fn a_failed_download_prints_the_url_redacted_and_leaves_no_file() {
     let nginx = builder.start();
     let sandbox = Sandbox::new();
     let host = format!("127.0.0.1:{}", nginx.port(conda));
-    sandbox.run(&["login", &host, "--conda-token", CONDA_TOKEN]);
+    let login = sandbox.run(&["login", &host, "--conda-token", CONDA_TOKEN]);
+    assert_eq!(login.code, 0, "{login:?}");
+    // A URL that already has the token is sent as it is: inserted again, the path would not
+    // exist and the download would fail.
+    let present = nginx.url(conda, &format!("/t/{CONDA_TOKEN}/pkg/file.bin"));
+    let fetched = run(&sandbox, &["fetch", &present], &[CONDA_TOKEN]);
+    assert_eq!(fetched.code, 0, "{fetched:?}");
+    assert_eq!(fetched.stdout.as_bytes(), FILE);
 
     let out = sandbox.home().join("missing.bin");
     // The user's own URL carries the token too: it is shown redacted.
