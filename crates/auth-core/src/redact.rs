@@ -83,7 +83,7 @@ pub fn redact_url(text: &str) -> String {
 /// (its host is `token`), and its user meant everything up to that `@` as user information.
 /// (An npm scope, `/@scope/pkg`, is redacted too: a leak is worse than a masked path.)
 fn has_stray_at(text: &str) -> bool {
-    let rest = text.find("://").map_or(text, |at| &text[at + 3..]);
+    let rest = scheme_end(text).map_or(text, |end| &text[end..]);
     let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     rest[authority_end..].contains('@')
 }
@@ -116,8 +116,8 @@ fn redact_parsed(url: &url::Url) -> String {
 }
 
 fn redact_text(text: &str) -> String {
-    let (scheme, rest) = match text.find("://") {
-        Some(at) => text.split_at(at + 3),
+    let (scheme, rest) = match scheme_end(text) {
+        Some(end) => text.split_at(end),
         None => ("", text),
     };
     let mut out = String::with_capacity(text.len());
@@ -134,6 +134,17 @@ fn redact_text(text: &str) -> String {
     out.push_str(&rest[..authority_end]);
     push_path_and_query(&mut out, &rest[authority_end..]);
     out
+}
+
+/// Where a leading `scheme://` ends, if the text starts with one: a `://` inside a password
+/// (`alice:S3C://RET@host`) is no scheme (RFC 3986: a letter, then letters, digits, `+-.`).
+fn scheme_end(text: &str) -> Option<usize> {
+    let at = text.find("://")?;
+    let scheme = &text[..at];
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(at + 3)
 }
 
 /// `****@`: the whole user information, whatever it held.
@@ -235,6 +246,7 @@ mod tests {
             "https://SECRET#@host.example/",
             "https://SEC?RET@host.example/",
             "https://alice:SEC@RET#x@host.example/",
+            "alice:SEC://RET@host.example/x",
         ];
         let out: Vec<String> = urls.iter().map(|url| redact_url(url)).collect();
         for line in &out {
@@ -258,6 +270,7 @@ mod tests {
         https://****@host.example/
         https://****@host.example/
         https://****@host.example/
+        ****@host.example/x
         ");
     }
 
