@@ -187,7 +187,7 @@ proptest! {
         let userinfo = if lone_user { secret.clone() } else { format!("{user}:{secret}") };
         let tail = match (path, query) {
             // A conda token is one path segment (the middleware percent-encodes a `/` in it).
-            ("/t/" | "/a/t/", _) => format!("{path}{}/rest", secret.replace(['/', '?', '#'], "-")),
+            ("/t/" | "/a/t/", _) => format!("{path}{}/rest", secret.replace(['/', '\\', '?', '#'], "-")),
             (_, "") => path.to_owned(),
             _ => format!("{path}{query}{secret}"),
         };
