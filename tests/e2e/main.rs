@@ -11,6 +11,7 @@ mod keys;
 mod leaks;
 mod netrc;
 mod oauth;
+mod oauth_leaks;
 mod peers;
 mod rattler;
 mod redirects;

@@ -6,10 +6,17 @@
 // once for the account `test-user`, so a "browser" is `curl -L` with a cookie jar; and
 // GET /test/counts answers how many token requests of each grant type were answered. The counts live
 // in this one event loop, so an answer covers every token response a client has already received.
+// GET /test/issued lists every secret the provider handed out (authorization codes, access, refresh
+// and ID tokens), one per line, for the tests that grep a client's output for them; it is recorded
+// in the same event loop, before the response that carries the secret is sent.
+//
+// Besides the public client `rattler` there is a confidential client `rattler-confidential`
+// (`client_secret_basic`) with the same grants, whose refresh tokens rotate too.
 //
 // Settings come from the environment: OIDC_PROVIDER_PREFIX (where `npm install --prefix` put the
 // package), OIDC_ACCESS_TOKEN_TTL (seconds, default 3600) and
-// OIDC_RESOURCE_SERVER_SECRET (the confidential client's secret, for introspection).
+// OIDC_RESOURCE_SERVER_SECRET (the resource server's secret, for introspection) and
+// OIDC_CONFIDENTIAL_CLIENT_SECRET (the secret of `rattler-confidential`).
 
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -25,6 +32,10 @@ const { default: Provider } = await import(pathToFileURL(require.resolve('oidc-p
 const ACCOUNT = 'test-user';
 const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 const resourceServerSecret = process.env.OIDC_RESOURCE_SERVER_SECRET || 'resource-server-secret';
+const CONFIDENTIAL_CLIENT = 'rattler-confidential';
+const confidentialClientSecret =
+  process.env.OIDC_CONFIDENTIAL_CLIENT_SECRET || 'confidential-client-secret';
+const LOGIN_CLIENTS = ['rattler', CONFIDENTIAL_CLIENT];
 
 const server = createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,6 +49,19 @@ const provider = new Provider(issuer, {
     {
       client_id: 'rattler',
       token_endpoint_auth_method: 'none',
+      application_type: 'native',
+      grant_types: [
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    },
+    {
+      client_id: CONFIDENTIAL_CLIENT,
+      client_secret: confidentialClientSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
       application_type: 'native',
       grant_types: [
         'authorization_code',
@@ -77,7 +101,22 @@ const provider = new Provider(issuer, {
     RefreshToken: 86400,
     Session: 86400,
   },
-  issueRefreshToken: (_ctx, client) => client.clientId === 'rattler',
+  issueRefreshToken: (_ctx, client) => LOGIN_CLIENTS.includes(client.clientId),
+  // The package's default (rotate for public clients, or late in a token's life), and always for
+  // the confidential client, so that its refreshes also replace the refresh token.
+  rotateRefreshToken: (ctx) => {
+    const { RefreshToken: refreshToken, Client: client } = ctx.oidc.entities;
+    if (refreshToken.totalLifetime() >= 365.25 * 24 * 60 * 60) {
+      return false;
+    }
+    if (client.clientId === CONFIDENTIAL_CLIENT) {
+      return true;
+    }
+    if (client.clientAuthMethod === 'none' && !refreshToken.isSenderConstrained()) {
+      return true;
+    }
+    return refreshToken.ttlPercentagePassed() >= 70;
+  },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 
@@ -87,6 +126,20 @@ function count(kind, ctx) {
   counts[kind][grantType] = (counts[kind][grantType] || 0) + 1;
 }
 provider.on('grant.success', (ctx) => count('success', ctx));
+
+const issued = [];
+provider.on('authorization.success', (_ctx, out) => {
+  if (out?.code) {
+    issued.push(out.code);
+  }
+});
+provider.on('grant.success', (ctx) => {
+  for (const field of ['access_token', 'refresh_token', 'id_token']) {
+    if (typeof ctx.body?.[field] === 'string') {
+      issued.push(ctx.body[field]);
+    }
+  }
+});
 provider.on('grant.error', (ctx) => count('error', ctx));
 
 provider.use(async (ctx, next) => {
@@ -94,6 +147,11 @@ provider.use(async (ctx, next) => {
     // `?grant_type=G&outcome=success|error`: one number, as text; no parameters: every count.
     const { grant_type: grantType, outcome } = ctx.query;
     ctx.body = grantType ? String(counts[outcome || 'success'][grantType] || 0) : counts;
+    return;
+  }
+  if (ctx.method === 'GET' && ctx.path === '/test/issued') {
+    ctx.type = 'text/plain';
+    ctx.body = issued.map((secret) => `${secret}\n`).join('');
     return;
   }
   const interaction = /^\/interaction\/([^/]+)$/.exec(ctx.path);

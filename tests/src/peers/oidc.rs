@@ -18,10 +18,17 @@ use crate::deadline::{Deadline, Stream, Watched, output_within};
 pub const PUBLIC_CLIENT: &str = "rattler";
 /// The confidential client that may introspect tokens ([`Oidc::introspect`]).
 pub const RESOURCE_SERVER: &str = "resource-server";
+/// A confidential client with the public client's grants (auth code with PKCE, rotating refresh
+/// tokens, device code) that authenticates with `client_secret_basic`
+/// ([`Oidc::confidential_client`]).
+pub const CONFIDENTIAL_CLIENT: &str = "rattler-confidential";
 /// The account every interaction logs in as.
 pub const ACCOUNT: &str = "test-user";
 
 const RESOURCE_SERVER_SECRET: &str = "resource-server-secret-3f9a";
+/// `:` ends the user name of a Basic header, `@` and `%` break naive URL and form handling: the
+/// secret is sent form-encoded, and a leak check must look for every form of it.
+const CONFIDENTIAL_CLIENT_SECRET: &str = "cl13nt-s3cr3t:p@ss%7";
 const INSTALL: &str = "npm install --prefix <target>/peers/oidc oidc-provider@9";
 
 /// How a provider is configured.
@@ -66,6 +73,10 @@ impl Oidc {
                     options.access_token_ttl.to_string(),
                 )
                 .env("OIDC_RESOURCE_SERVER_SECRET", RESOURCE_SERVER_SECRET)
+                .env(
+                    "OIDC_CONFIDENTIAL_CLIENT_SECRET",
+                    CONFIDENTIAL_CLIENT_SECRET,
+                )
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped()),
@@ -100,6 +111,53 @@ impl Oidc {
     /// The userinfo endpoint, which answers a valid access token (`Authorization: Bearer`).
     pub fn userinfo_url(&self) -> String {
         self.url("/me")
+    }
+
+    /// The confidential client's id and secret, for `auth login --oauth-client-id ID
+    /// --oauth-client-secret SECRET`.
+    pub fn confidential_client(&self) -> (&'static str, &'static str) {
+        (CONFIDENTIAL_CLIENT, CONFIDENTIAL_CLIENT_SECRET)
+    }
+
+    /// Every secret the provider has handed out so far, in order: authorization codes, and the
+    /// access, refresh and ID tokens of every token response.
+    ///
+    /// The provider records a secret before it sends the response that carries it, so the list
+    /// covers every response a client has already received.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let response = http_get(&self.url("/test/issued"), &[]);
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.text().lines().map(str::to_owned).collect()
+    }
+
+    /// Revokes a token (RFC 7009) as the confidential client, as a logout elsewhere would; with
+    /// a refresh token this ends the whole grant.
+    ///
+    /// # Panics
+    /// When curl fails or the provider answers with an error status.
+    pub fn revoke_as_confidential_client(&self, token: &str) {
+        // RFC 6749, section 2.3.1: the id and secret are form-encoded before the Basic header's
+        // base64, and the provider decodes them so.
+        let credentials = format!(
+            "{}:{}",
+            form_encode(CONFIDENTIAL_CLIENT),
+            form_encode(CONFIDENTIAL_CLIENT_SECRET)
+        );
+        let output = curl(
+            curl_command()
+                .args(["-sS", "--fail-with-body", "-u"])
+                .arg(credentials)
+                .arg("--data-urlencode")
+                .arg(format!("token={token}"))
+                .arg(self.url("/token/revocation")),
+            "curl to revoke a token",
+        );
+        assert!(
+            output.status.success(),
+            "revocation failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// The provider's stderr so far, for a failing test's message.
@@ -288,6 +346,19 @@ fn run_curl(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b' ' => "+".to_owned(),
+            byte if byte.is_ascii_alphanumeric() || b"*-._".contains(&byte) => {
+                char::from(byte).to_string()
+            }
+            byte => format!("%{byte:02X}"),
+        })
+        .collect()
 }
 
 /// The value of `<input type="hidden" name="NAME" value="..."/>` in a page of the provider.
