@@ -22,10 +22,16 @@ const SECRETS: [&str; 6] = [
 /// User names the secrets go with, for the base64 of `user:password` a Basic header carries.
 const USERS: [&str; 3] = ["u", "n", "alice"];
 
-/// Every form a secret can take on its way out: as it is, percent-encoded (upper and lower hex,
-/// and as a form value), JSON-escaped, base64 (alone and as `user:secret`), and as the list of
-/// byte values some D-Bus traces print.
+/// Every form a secret can take on its way out, with the user names of [`USERS`].
 fn forms(secret: &str) -> Vec<String> {
+    forms_for(secret, &USERS)
+}
+
+/// Every form a secret can take on its way out: as it is, percent-encoded (upper and lower hex,
+/// and as a form value), JSON-escaped, base64 (standard and URL-safe, alone and as the
+/// `user:secret` of a Basic header, raw or form-encoded as RFC 6749 2.3.1 sends a client's), and
+/// as the list of byte values some D-Bus traces print. The OAuth sweep uses it too.
+pub(crate) fn forms_for(secret: &str, basic_users: &[&str]) -> Vec<String> {
     let percent = |upper: bool| {
         secret
             .bytes()
@@ -41,6 +47,7 @@ fn forms(secret: &str) -> Vec<String> {
             .collect::<String>()
     };
     let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let base64_url = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
     let bytes: Vec<String> = secret.bytes().map(|byte| byte.to_string()).collect();
     let mut forms = vec![
         secret.to_owned(),
@@ -48,19 +55,41 @@ fn forms(secret: &str) -> Vec<String> {
         percent(false),
         // As a form value: a space is `+`.
         percent(true).replace("%20", "+"),
+        form_encode(secret),
         serde_json::to_string(secret)
             .unwrap()
             .trim_matches('"')
             .to_owned(),
         base64(secret),
+        base64_url(secret),
         bytes.join(", "),
         bytes.join(","),
         bytes.join(" "),
     ];
-    forms.extend(USERS.iter().map(|user| base64(&format!("{user}:{secret}"))));
+    for user in basic_users {
+        forms.push(base64(&format!("{user}:{secret}")));
+        forms.push(base64(&format!(
+            "{}:{}",
+            form_encode(user),
+            form_encode(secret)
+        )));
+    }
     forms.sort();
     forms.dedup();
     forms
+}
+
+/// `application/x-www-form-urlencoded`, as a form body or a client's Basic credentials carry it.
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b' ' => "+".to_owned(),
+            byte if byte.is_ascii_alphanumeric() || b"*-._".contains(&byte) => {
+                char::from(byte).to_string()
+            }
+            byte => format!("%{byte:02X}"),
+        })
+        .collect()
 }
 
 /// Fails when `text` holds any form of any of `secrets`.

@@ -11,8 +11,13 @@ const FILE: &[u8] = b"a file behind OpenID Connect\n";
 
 /// An nginx whose files are served only to a Bearer token the provider's userinfo accepts.
 fn protected(oidc: &Oidc) -> (Nginx, Server) {
+    protected_file(oidc, FILE)
+}
+
+/// [`protected`], serving `file` as `/pkg/file.bin`; the OAuth leak sweep uses it too.
+pub(crate) fn protected_file(oidc: &Oidc, file: &[u8]) -> (Nginx, Server) {
     let mut builder = Nginx::builder();
-    let root = write_files(&builder.dir().join("www"), &[("pkg/file.bin", FILE)]);
+    let root = write_files(&builder.dir().join("www"), &[("pkg/file.bin", file)]);
     let userinfo = oidc.userinfo_url();
     let server = builder.server(&format!(
         "location = /_userinfo {{\n\

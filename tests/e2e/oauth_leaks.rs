@@ -5,9 +5,8 @@
 //! the one exception, and it is checked to be exactly that.
 
 use auth_tests::peers::oidc::CONFIDENTIAL_CLIENT;
-use auth_tests::peers::{Nginx, Oidc, OidcOptions, Server, write_files};
+use auth_tests::peers::{Nginx, Oidc, OidcOptions, Server};
 use auth_tests::{Run, Sandbox};
-use base64::Engine as _;
 
 const FILE: &[u8] = b"a file behind OpenID Connect, for a confidential client\n";
 
@@ -16,25 +15,7 @@ const VERBOSE: &str = "-vvvv";
 
 /// An nginx whose files are served only to a Bearer token the provider's userinfo accepts.
 fn protected(oidc: &Oidc) -> (Nginx, Server) {
-    let mut builder = Nginx::builder();
-    let root = write_files(&builder.dir().join("www"), &[("pkg/file.bin", FILE)]);
-    let userinfo = oidc.userinfo_url();
-    let server = builder.server(&format!(
-        "location = /_userinfo {{\n\
-             internal;\n\
-             proxy_pass {userinfo};\n\
-             proxy_pass_request_body off;\n\
-             proxy_set_header Content-Length \"\";\n\
-             proxy_set_header Authorization $http_authorization;\n\
-         }}\n\
-         location / {{\n\
-             auth_request /_userinfo;\n\
-             root {};\n\
-         }}",
-        root.display()
-    ));
-    builder.record(server);
-    (builder.start(), server)
+    crate::oauth::protected_file(oidc, FILE)
 }
 
 /// A sandbox whose `BROWSER` follows the login page to the loopback redirect, and whose logins
@@ -72,66 +53,9 @@ fn wait_until_inactive(oidc: &Oidc, access_token: &str) {
     }
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value, as a client secret goes into a
-/// Basic header (RFC 6749, section 2.3.1) or a form body.
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b' ' => "+".to_owned(),
-            byte if byte.is_ascii_alphanumeric() || b"*-._".contains(&byte) => {
-                char::from(byte).to_string()
-            }
-            byte => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-/// Every form a secret can take on its way out: as it is, percent-encoded (upper and lower hex,
-/// and as a form value), JSON-escaped, base64 (standard and URL-safe, alone and after the client
-/// id as a Basic header carries it, the id and secret raw or form-encoded), and as the list of
-/// byte values some traces print.
+/// Every form a secret can take on its way out, a client's Basic header included.
 fn forms(secret: &str) -> Vec<String> {
-    let percent = |upper: bool| {
-        secret
-            .bytes()
-            .map(|byte| {
-                if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-                    char::from(byte).to_string()
-                } else if upper {
-                    format!("%{byte:02X}")
-                } else {
-                    format!("%{byte:02x}")
-                }
-            })
-            .collect::<String>()
-    };
-    let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
-    let base64_url = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
-    let bytes: Vec<String> = secret.bytes().map(|byte| byte.to_string()).collect();
-    let mut forms = vec![
-        secret.to_owned(),
-        percent(true),
-        percent(false),
-        form_encode(secret),
-        serde_json::to_string(secret)
-            .unwrap()
-            .trim_matches('"')
-            .to_owned(),
-        base64(secret),
-        base64_url(secret),
-        base64(&format!("{CONFIDENTIAL_CLIENT}:{secret}")),
-        base64(&format!(
-            "{}:{}",
-            form_encode(CONFIDENTIAL_CLIENT),
-            form_encode(secret)
-        )),
-        bytes.join(", "),
-        bytes.join(","),
-        bytes.join(" "),
-    ];
-    forms.sort();
-    forms.dedup();
-    forms
+    crate::leaks::forms_for(secret, &[CONFIDENTIAL_CLIENT])
 }
 
 /// Fails when `text` holds any form of any of `secrets`.
