@@ -75,6 +75,87 @@ pub(crate) enum Command {
     Token(TokenArgs),
     /// Download a URL with the stored credentials, to check a login or to fetch in scripts
     Fetch(FetchArgs),
+    /// Be the credential helper of git, cargo or docker, or set one of them up to ask auth
+    Helper(HelperArgs),
+}
+
+/// `auth helper …`: the credential-helper protocols of other tools, on the same stores.
+#[derive(Debug, Args)]
+pub(crate) struct HelperArgs {
+    #[command(subcommand)]
+    pub(crate) command: HelperCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HelperCommand {
+    /// git's credential helper (git runs `auth helper git get|store|erase`)
+    Git(ProtocolArgs),
+    /// cargo's credential provider (cargo runs `auth helper cargo --cargo-plugin`)
+    Cargo(ProtocolArgs),
+    /// The docker credential helper (`auth helper docker get|store|erase|list`)
+    Docker(ProtocolArgs),
+    /// Set git, cargo or docker up to ask auth for credentials
+    Install(InstallArgs),
+    /// Undo `auth helper install`
+    Uninstall(InstallArgs),
+}
+
+/// What the calling tool passes: its operation and anything after it, read by the helper itself
+/// (each protocol has its own).
+#[derive(Debug, Args)]
+pub(crate) struct ProtocolArgs {
+    /// The operation and its arguments, as the tool passes them
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub(crate) args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// The tool whose configuration to change
+    #[arg(value_enum)]
+    pub(crate) tool: HelperTool,
+
+    /// Print what would change, and change nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HelperTool {
+    Git,
+    Cargo,
+    Docker,
+}
+
+/// The command line of a multi-call name: `git-credential-auth get` is `auth helper git get`,
+/// `docker-credential-auth get` is `auth helper docker get`, `cargo-credential-auth …` is
+/// `auth helper cargo …`; any other name is `auth` itself.
+pub(crate) fn multicall_args(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args = args.into_iter();
+    let Some(argv0) = args.next() else {
+        return vec!["auth".into()];
+    };
+    let name = std::path::Path::new(&argv0)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or("auth");
+    let tool = match name {
+        "git-credential-auth" => "git",
+        "docker-credential-auth" => "docker",
+        "cargo-credential-auth" => "cargo",
+        _ => return std::iter::once(argv0).chain(args).collect(),
+    };
+    ["auth", "helper", tool]
+        .into_iter()
+        .map(std::ffi::OsString::from)
+        .chain(args)
+        .collect()
 }
 
 /// A secret may be given as `-` to read it from standard input, so that it stays out of the

@@ -1,14 +1,15 @@
 //! The subcommands `login`, `logout`, `status` and `token` (`fetch` has its own module).
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
-use auth_core::{Authentication, Decision, HostKey, Scheme, Secret, UrlTarget, redact_url};
+use auth_core::{Authentication, HostKey, Scheme, Secret, UrlTarget, redact_url};
 
 use crate::cli::{Command, GlobalArgs, LoginArgs, LogoutArgs, StatusArgs, TokenArgs};
 use crate::env::Env;
 use crate::output::Printer;
+use crate::resolve::Answer;
 use crate::secret_input::SecretInput;
 use crate::stores;
 
@@ -36,6 +37,7 @@ pub(crate) fn run(
         Command::Status(args) => status(&args, global, env, printer),
         Command::Token(args) => token(&args, global, env),
         Command::Fetch(args) => crate::fetch::fetch(&args, global, env, printer),
+        Command::Helper(args) => crate::helpers::run(args.command, global, env, printer),
     }
 }
 
@@ -276,90 +278,36 @@ fn status(
 }
 
 fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()> {
-    let stores = stores::open(env, global.auth_file.as_ref())?;
+    let resolver = crate::resolve::Resolver::open(env, global.auth_file.as_ref(), None)?;
     let shown = redact_url(&args.host);
-    let found = if args.host.starts_with("*.") {
+    let answer = if args.host.starts_with("*.") {
         // A key, not a URL: what is stored under it, as `status` lists it.
         let key =
             HostKey::parse(&args.host).with_context(|| format!("`{shown}` is not a valid key"))?;
-        match stores.chain.get(&key)? {
-            Some(found) => found,
-            None => return Err(not_stored(&stores, &shown, &key.to_string(), env)),
-        }
+        resolver.resolve_key(&key, &shown)?
     } else {
         let url = if args.host.contains("://") {
             args.host.clone()
         } else {
             format!("https://{}", args.host)
         };
-        let target = UrlTarget::parse(&url)
-            .with_context(|| format!("`{shown}` is not a host name or URL"))?;
-        // A URL's own `user:password@` is what a download sends, whatever is stored.
-        if let Some(auth) = url::Url::parse(&url)
+        let url = url::Url::parse(&url)
             .ok()
-            .as_ref()
-            .and_then(auth_core::url_credential)
-        {
-            tracing::info!("using the credentials in the URL");
-            writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                auth.primary_secret().expose()
-            )?;
-            return Ok(());
-        }
-        // Exactly what a download of this URL would send: the library's one decision.
-        match stores.chain.decide(&target)? {
-            Decision::Send { found, .. } => found,
-            Decision::Withhold { found, reason } => {
-                return Err(NoCredential(format!(
-                    "a download of {shown} would send no credential: {}",
-                    reason.explain(&found, &target)
-                ))
-                .into());
-            }
-            Decision::NotStored => {
-                // What to suggest logging in to: the host, never the whole URL.
-                let hint = match (target.scheme(), target.port()) {
-                    (Scheme::S3, _) => format!("s3://{}", target.host()),
-                    (_, Some(port)) => format!("{}:{port}", target.host()),
-                    (_, None) => target.host().to_owned(),
-                };
-                return Err(not_stored(&stores, &shown, &hint, env));
-            }
-        }
+            .filter(|url| UrlTarget::from_url(url).is_ok())
+            .with_context(|| format!("`{shown}` is not a host name or URL"))?;
+        // Exactly what a download of this URL would send: the one resolution every consumer
+        // shares.
+        resolver.resolve(&url, None)?
     };
-    tracing::info!(key = %found.credential.key, store = %found.store.describe(), "using stored credentials");
-    // An OAuth access token close to expiry is refreshed first, as a download would.
-    let auth = if matches!(found.credential.auth, Authentication::OAuth { .. }) {
-        let refresher = crate::oauth::refresher(env, &stores, crate::oauth::http_client(None)?);
-        crate::oauth::fresh(&refresher, &found)?
-    } else {
-        found.credential.auth.clone()
-    };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", auth.primary_secret().expose())?;
-    Ok(())
-}
-
-/// "Nothing is stored for …", with the stores that could not be asked (a locked keyring holds
-/// entries too) and, for S3, the keys from the environment a download would sign with.
-fn not_stored(stores: &stores::Stores, shown: &str, hint: &str, env: &Env) -> anyhow::Error {
-    let mut message = format!("no credentials are stored for {shown}; run `auth login {hint}`");
-    for store in stores.chain.stores() {
-        if let Some(reason) = store.unavailable_reason() {
-            let _ = write!(
-                message,
-                " (not looked in {}: {})",
-                store.name(),
-                auth_core::escape_control(&reason)
-            );
+    match answer {
+        Answer::Send { auth, source, .. } => {
+            tracing::info!(source = %source, "using {} credentials", auth.kind());
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", auth.primary_secret().expose())?;
+            Ok(())
+        }
+        Answer::Withheld { message, .. } | Answer::NotStored { message } => {
+            Err(NoCredential(message).into())
         }
     }
-    if hint.starts_with("s3://") && env.aws.contains_key("AWS_ACCESS_KEY_ID") {
-        message.push_str(
-            "; a download would sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
-        );
-    }
-    NoCredential(message).into()
 }

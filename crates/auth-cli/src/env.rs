@@ -29,20 +29,25 @@ pub(crate) struct Env {
     /// Whether a graphical session is there to open a browser in (`DISPLAY`, `WAYLAND_DISPLAY`,
     /// or macOS and Windows, which always have one).
     pub(crate) desktop: bool,
-    /// The `AWS_*` variables `s3://` downloads read (keys among them, so each is a `Secret`).
-    pub(crate) aws: BTreeMap<&'static str, Secret>,
+    /// Every `AWS_*` variable, for `s3://` downloads and the AWS credential chain (keys among
+    /// them, so each is a `Secret`).
+    pub(crate) aws: BTreeMap<String, Secret>,
+    /// The variables credentials may come from (the `env` store): every variable whose name
+    /// starts with one of [`CREDENTIAL_PREFIXES`] or is one of [`CREDENTIAL_NAMES`]. Each is a
+    /// `Secret`.
+    pub(crate) credential_vars: BTreeMap<String, Secret>,
+    /// `AUTH_LOG`: the log level when no `-v`/`-q` is given (credential helpers take no flags).
+    pub(crate) log: Option<String>,
+    /// `PIXI_HOME`: where pixi keeps its global config (`$PIXI_HOME/config.toml`).
+    pub(crate) pixi_home: Option<PathBuf>,
 }
 
-/// The `AWS_*` variables S3 downloads use, as the AWS CLI reads them.
-const AWS_VARIABLES: [&str; 7] = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-];
+/// Prefixes of the variable names the `env` store reads.
+pub(crate) const CREDENTIAL_PREFIXES: [&str; 4] =
+    ["AUTH_", "TF_TOKEN_", "UV_INDEX_", "CARGO_REGISTRIES_"];
+
+/// Whole variable names the `env` store reads.
+pub(crate) const CREDENTIAL_NAMES: [&str; 2] = ["GH_TOKEN", "GITHUB_TOKEN"];
 
 impl Env {
     #[allow(
@@ -68,13 +73,33 @@ impl Env {
             desktop: cfg!(any(target_os = "macos", windows))
                 || var("DISPLAY").is_some()
                 || var("WAYLAND_DISPLAY").is_some(),
-            aws: AWS_VARIABLES
-                .into_iter()
-                .filter_map(|name| {
-                    let value = std::env::var(name).ok().filter(|value| !value.is_empty())?;
-                    Some((name, Secret::new(value)))
-                })
-                .collect(),
+            aws: variables(|name| name.starts_with("AWS_")),
+            credential_vars: variables(|name| {
+                CREDENTIAL_NAMES.contains(&name)
+                    || CREDENTIAL_PREFIXES
+                        .iter()
+                        .any(|prefix| name.starts_with(prefix))
+            }),
+            log: var("AUTH_LOG").and_then(|value| value.into_string().ok()),
+            pixi_home: var("PIXI_HOME").map(PathBuf::from),
         }
     }
+}
+
+/// The process's variables whose names `wanted` accepts, with a non-empty Unicode value.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "called only by Env::from_process, the one place auth reads the environment"
+)]
+fn variables(wanted: impl Fn(&str) -> bool) -> BTreeMap<String, Secret> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            if !wanted(&name) {
+                return None;
+            }
+            let value = value.into_string().ok().filter(|value| !value.is_empty())?;
+            Some((name, Secret::new(value)))
+        })
+        .collect()
 }

@@ -6,8 +6,10 @@ mod commands;
 mod config;
 mod env;
 mod fetch;
+mod helpers;
 mod oauth;
 mod output;
+mod resolve;
 mod secret_input;
 mod stores;
 
@@ -29,13 +31,18 @@ use crate::output::Printer;
 
 fn main() -> ExitCode {
     let env = Env::from_process();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::multicall_args(std::env::args_os()));
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => !env.no_color && env.stderr_is_terminal,
     };
-    init_logging(cli.global.verbose, cli.global.quiet, color);
+    init_logging(
+        cli.global.verbose,
+        cli.global.quiet,
+        env.log.as_deref(),
+        color,
+    );
     let printer = Printer {
         color,
         quiet: cli.global.quiet,
@@ -78,7 +85,20 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// Warnings show by default; each `-v` adds a level, each `-q` removes one. Without `-v`, log
 /// events read like the rest of the output (`warning: ...`); with it, tracing's own format.
-fn init_logging(verbose: u8, quiet: u8, color: bool) {
+///
+/// `AUTH_LOG` (`warn`, `info`, `debug`, `trace`) sets the level when no `-v`/`-q` is given: a
+/// credential helper is started by git, cargo or docker, which pass no flags of ours.
+fn init_logging(verbose: u8, quiet: u8, auth_log: Option<&str>, color: bool) {
+    let verbose = match (
+        verbose,
+        quiet,
+        auth_log.map(str::to_ascii_lowercase).as_deref(),
+    ) {
+        (0, 0, Some("info")) => 1,
+        (0, 0, Some("debug")) => 2,
+        (0, 0, Some("trace")) => 3,
+        _ => verbose,
+    };
     let level = match (verbose, quiet) {
         (_, 1) => LevelFilter::ERROR,
         (_, 2..) => LevelFilter::OFF,
