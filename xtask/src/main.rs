@@ -178,16 +178,28 @@ const PEER_PACKAGES: &[(&str, &str)] = &[
     ("python3", "python3"),
     // The test "browser" and device-page user of the OpenID Connect provider (`peers::Oidc`).
     ("curl", "curl"),
+    // git over smart HTTP behind nginx (`peers::Git`): git's own http-backend through fcgiwrap.
+    ("git", "git"),
+    ("fcgiwrap", "fcgiwrap"),
+    // An OCI registry with htpasswd auth and the client that copies images into it
+    // (`peers::Registry`).
+    ("docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
 ];
 
 /// The Python packages of the `keyring` CLI peer, installed into `<target>/peers/pyvenv`.
 const PEER_PYTHON_PACKAGES: &[&str] = &["keyring", "keyrings.alt"];
+
+/// moto, the local AWS emulator (STS, S3, SSO, instance metadata), installed into
+/// `<target>/peers/motovenv` (`peers::Moto`).
+const MOTO_PYTHON_PACKAGES: &[&str] = &["moto[server]==5.2.5"];
 
 /// Installs the real components the tests talk to, each only when missing, so a second run is
 /// quick. As root it installs them; otherwise it fails and prints the command to run.
 fn install_peers() -> Result<()> {
     install_debian_packages()?;
     install_python_keyring()?;
+    install_moto()?;
     install_oidc_provider()
 }
 
@@ -244,6 +256,24 @@ fn install_python_keyring() -> Result<()> {
         Command::new(venv.join("bin").join("pip"))
             .args(["install", "--disable-pip-version-check", "-q"])
             .args(PEER_PYTHON_PACKAGES)
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_CERT"),
+    )
+}
+
+/// moto's server in a venv of the build tree, where `peers::Moto` looks for it. Skipped when
+/// the venv's `moto_server` exists.
+fn install_moto() -> Result<()> {
+    let venv = target_dir().join("peers").join("motovenv");
+    if venv.join("bin").join("moto_server").is_file() {
+        return Ok(());
+    }
+    cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+        .context("could not make the venv of moto; on Debian install python3-venv")?;
+    cmd::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--disable-pip-version-check", "-q"])
+            .args(MOTO_PYTHON_PACKAGES)
             .env_remove("PIP_FIND_LINKS")
             .env_remove("PIP_CERT"),
     )
