@@ -24,7 +24,8 @@ const HELP: &str = "\
 Usage: cargo xtask <TASK>
 
 Tasks:
-  test             Build the binaries, then run every test of the workspace
+  test             Install the tests' peers, build the binaries, then run every test of the workspace
+  peers            Only install the real components the tests talk to (apt as root, venvs, npm)
   lint             fmt --check, clippy -D warnings, codegen --check, and `cargo deny check`
                    (licenses, bans, sources; cargo-deny is installed into target/tools once)
   ci               What CI runs: lint, then test
@@ -68,6 +69,10 @@ fn run(args: &[String]) -> Result<()> {
         "ci" => {
             no_arguments(task, rest)?;
             ci()
+        }
+        "peers" => {
+            no_arguments(task, rest)?;
+            install_peers()
         }
         "lint" => {
             no_arguments(task, rest)?;
