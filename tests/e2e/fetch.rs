@@ -319,6 +319,41 @@ fn the_python_keyring_supplies_a_pypi_password() {
     assert_eq!(overridden.code, 4, "{overridden:?}");
 }
 
+// `auth token` ignored the PyPI keyring provider that `fetch` uses, so a script was told "no
+// credentials" for an index a download authenticates to. Both now share one resolution.
+#[test]
+fn token_asks_the_keyring_command_as_fetch_does() {
+    let (_nginx, host, sandbox, keyring) = pypi();
+    let index = format!("http://{host}/simple/");
+    keyring.set(&index, USER, INDEX_PASSWORD);
+    let url = format!("http://{USER}@{host}/simple/");
+
+    // Disabled (the default): neither sends the keyring's password.
+    let fetched = run(&sandbox, &["fetch", &url], &[INDEX_PASSWORD]);
+    assert_eq!(fetched.code, 4, "{fetched:?}");
+    let token = run(&sandbox, &["token", &url], &[INDEX_PASSWORD]);
+    assert_eq!(token.code, 4, "{token:?}");
+
+    // Turned on in the config: fetch authenticates, and token prints the password it sent.
+    let config = sandbox.home().join(".config/auth/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "[pypi-config]\nkeyring-provider = \"subprocess\"\n",
+    )
+    .unwrap();
+    let fetched = run(&sandbox, &["fetch", &url], &[INDEX_PASSWORD]);
+    assert_eq!(fetched.code, 0, "{fetched:?}");
+    let token = sandbox.run(&["token", &url, "-vv"]);
+    assert_eq!(token.code, 0, "{token:?}");
+    assert_eq!(token.stdout, format!("{INDEX_PASSWORD}\n"));
+    assert!(
+        !token.stderr.contains(INDEX_PASSWORD),
+        "the password leaked into the log:\n{}",
+        token.stderr
+    );
+}
+
 #[test]
 fn the_keyring_is_asked_for_the_host_after_the_url() {
     let (_nginx, host, sandbox, keyring) = pypi();
