@@ -1,11 +1,5 @@
-//! The credential model of `auth`: what a credential is, which URL a stored key applies to, and
-//! how stores are chained. No I/O happens here.
-//!
-//! The key design decision is that matching is done on parsed [`HostKey`]s held in a
-//! [`CredentialIndex`], not by trying candidate strings against each store: a lookup costs a few
-//! hash probes whatever the number of keys, and the rules (exact host, `host:port`, wildcard at a
-//! label boundary, path prefix on a segment boundary, `s3://bucket/prefix`) live in one place.
-//! Backends implement [`CredentialStore`]; [`StoreChain`] composes them.
+//! The credential model of `auth`, host matching and the store traits; the crate docs are its README.
+#![doc = include_str!("../README.md")]
 
 mod authentication;
 mod decision;
