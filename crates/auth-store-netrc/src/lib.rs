@@ -1,17 +1,5 @@
-//! A `.netrc` file as a read-only [`CredentialStore`](auth_core::CredentialStore): each
-//! `machine HOST login L password P` entry answers for `HOST` with HTTP Basic credentials
-//! (RFC 7617), and the `default` entry answers for every other http(s) host.
-//!
-//! The key design decision is to read the file with our own small parser (`parse.rs`), checked
-//! against a table of Python's `test_netrc.py` and curl's netrc tests, rather than with the
-//! `netrc-rs` crate: that crate rejects files with `#` comments or quoted values, mistakes a
-//! repeated `password` for a syntax error and echoes file content in its errors. `netrc` 0.4
-//! fails the same cases, and `rust-netrc` (a port of Python's module) keeps the last entry for a
-//! host and drops backslashes from values. Lookups follow curl: the first entry for a host that
-//! has a password wins; `default` answers only when no such `machine` entry exists, wherever it
-//! stands in the file, as in Python.
-//!
-//! The library never reads the environment: the caller finds the file with [`default_path`].
+//! A `.netrc` file as a read-only `CredentialStore`; the crate docs are its README.
+#![doc = include_str!("../README.md")]
 
 mod error;
 mod parse;
