@@ -198,7 +198,7 @@ impl LoginUi for Ui {
         self.browser.is_some() || self.desktop
     }
 
-    fn open_browser(&self, url: &url::Url) -> Result<(), String> {
+    fn open_browser(&self, url: &url::Url) -> Result<(), auth_oauth::BoxError> {
         let url = url.as_str();
         self.printer.info(&format!(
             "Opening the login page in your browser. If it does not open, visit:\n  {url}"
@@ -209,7 +209,7 @@ impl LoginUi for Ui {
             // until the user closes it.
             Some(browser) => {
                 let browser = browser.to_string_lossy();
-                let mut last = String::new();
+                let mut last: Option<auth_oauth::BoxError> = None;
                 for command in browser
                     .split(':')
                     .filter(|command| !command.trim().is_empty())
@@ -234,12 +234,18 @@ impl LoginUi for Ui {
                             std::thread::spawn(move || child.wait());
                             return Ok(());
                         }
-                        Err(err) => last = format!("`{program}` (from BROWSER) failed: {err}"),
+                        Err(err) => {
+                            last = Some(
+                                anyhow::Error::new(err)
+                                    .context(format!("`{program}` (from BROWSER) failed"))
+                                    .into(),
+                            );
+                        }
                     }
                 }
-                Err(last)
+                Err(last.unwrap_or_else(|| "BROWSER names no command".into()))
             }
-            None => webbrowser::open(url).map_err(|err| err.to_string()),
+            None => webbrowser::open(url).map_err(Into::into),
         }
     }
 

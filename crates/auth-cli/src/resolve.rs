@@ -31,6 +31,10 @@ pub(crate) struct Resolver<'env> {
 
 /// The answer for one URL.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one answer per process, returned by value once; boxing would only move the bytes"
+)]
 pub(crate) enum Answer {
     /// This credential goes with the request, placed as `placement` says (an OAuth token is
     /// already fresh).

@@ -70,7 +70,7 @@ pub(crate) async fn run(
     let redirect_uri = loopback.redirect_uri().clone();
     let pending = authorization_request(provider, config, &redirect_uri);
     ui.open_browser(&pending.url)
-        .map_err(|reason| OAuthError::Browser { reason })?;
+        .map_err(|source| OAuthError::Browser { source })?;
     ui.waiting("the login in the browser");
     let callback = loopback
         .wait(pending.state.secret(), config.timeout)

@@ -100,10 +100,11 @@ pub enum OAuthError {
         reason: String,
     },
     /// No browser can be opened for the authorization code flow.
-    #[error("could not open a browser ({reason}); log in with a device code instead")]
+    #[error("could not open a browser; log in with a device code instead")]
     Browser {
-        /// Why, in the UI's words.
-        reason: String,
+        /// Why, as the UI reported it.
+        #[source]
+        source: crate::BoxError,
     },
     /// The provider has no device authorization endpoint, and no browser can be used.
     #[error(

@@ -37,6 +37,9 @@ use url::Url;
 
 pub use crate::coordinate::{DEFAULT_MARGIN, Now, RefreshError, Refresher};
 pub use crate::error::OAuthError;
+
+/// The error a caller's hook ([`LoginUi::open_browser`]) returns: any error, its causes kept.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub use crate::session::{Revoked, refresh, revoke};
 pub use crate::token_info::{TokenInfo, describe_token};
 
@@ -114,8 +117,9 @@ pub enum Flow {
 
 /// What a login needs from the user's side; the CLI implements it (prints, opens the browser).
 pub trait LoginUi: Send + Sync {
-    /// Open this URL in a browser; Err(reason) if it can't (then Auto falls back to device code).
-    fn open_browser(&self, url: &Url) -> Result<(), String>;
+    /// Open this URL in a browser; an error if it can't (then Auto falls back to device code),
+    /// with its cause kept (an I/O error of the spawned command, say).
+    fn open_browser(&self, url: &Url) -> Result<(), BoxError>;
     /// Whether a browser can be opened at all (a desktop session or BROWSER set) — the CLI decides.
     fn can_open_browser(&self) -> bool;
     /// Show the user where to go and which code to enter (RFC 8628, section 3.3).
@@ -149,10 +153,10 @@ pub async fn login(
         return device_flow::run(http, config, &provider, ui, &now).await;
     }
     match code_flow::run(http, config, &provider, ui, &now).await {
-        Err(OAuthError::Browser { reason })
+        Err(OAuthError::Browser { source })
             if flow == Flow::Auto && provider.device_authorization_endpoint.is_some() =>
         {
-            tracing::info!("could not open a browser ({reason}); logging in with a device code");
+            tracing::info!("could not open a browser ({source}); logging in with a device code");
             device_flow::run(http, config, &provider, ui, &now).await
         }
         other => other,

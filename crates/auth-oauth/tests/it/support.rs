@@ -174,7 +174,7 @@ impl BrowserUi {
 }
 
 impl LoginUi for BrowserUi {
-    fn open_browser(&self, url: &Url) -> Result<(), String> {
+    fn open_browser(&self, url: &Url) -> Result<(), auth_oauth::BoxError> {
         let redirect = url
             .query_pairs()
             .find(|(key, _)| key == "redirect_uri")
@@ -258,8 +258,8 @@ impl DeviceUi {
 }
 
 impl LoginUi for DeviceUi {
-    fn open_browser(&self, _: &Url) -> Result<(), String> {
-        Err("no browser in this test".to_owned())
+    fn open_browser(&self, _: &Url) -> Result<(), auth_oauth::BoxError> {
+        Err("no browser in this test".into())
     }
 
     fn can_open_browser(&self) -> bool {
