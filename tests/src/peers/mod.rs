@@ -8,6 +8,8 @@
 //! installs every one of them. None of them is ever skipped. Every wait on one (to start, to
 //! answer, to stop) has a deadline ([`crate::deadline`]): a peer that hangs fails the test.
 
+pub mod git;
+pub mod cargo_registry;
 mod http;
 mod nginx;
 pub mod oidc;
@@ -16,6 +18,8 @@ mod s3;
 
 use std::path::{Path, PathBuf};
 
+pub use git::GitHttp;
+pub use cargo_registry::CargoRegistry;
 pub use http::{Response, http_get, http_request, https_get};
 pub use nginx::{Nginx, NginxBuilder, Server, htpasswd};
 pub use oidc::{Oidc, OidcOptions};
