@@ -1,10 +1,13 @@
 //! End-to-end tests: the real `auth` binary in a temporary HOME, no network.
 
+mod completions;
+mod cargo;
 mod config;
 mod decision;
 mod errors;
 mod fetch;
 mod files;
+mod git;
 mod help;
 mod keyring;
 mod keys;

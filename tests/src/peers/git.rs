@@ -147,7 +147,7 @@ impl GitHttp {
 
 /// The git on PATH, with `home` as its HOME and nothing of the machine's configuration
 /// (`GIT_CONFIG_NOSYSTEM`), no prompt (`GIT_TERMINAL_PROMPT=0`, no askpass), and a fixed
-/// identity for commits. Stdio is piped.
+/// identity for commits, in `home` as its working directory. Stdio is piped.
 ///
 /// # Panics
 /// When git is not installed: the message says how to install it.
@@ -159,6 +159,7 @@ pub fn git_command(home: &Path) -> Command {
     let mut command = Command::new(system_program("git", "git"));
     command
         .env_clear()
+        .current_dir(home)
         .env("HOME", home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_TERMINAL_PROMPT", "0")

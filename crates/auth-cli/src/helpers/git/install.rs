@@ -84,6 +84,12 @@ pub(in crate::helpers) fn install(
                 KEY,
                 &value,
             ])?;
+            // `--add` made a `[credential]` section when there was none; git leaves it behind,
+            // empty, when its last entry goes.
+            let rest = git_output(&["config", "--global", "--get-regexp", r"^credential\.[^.]*$"])?;
+            if rest.status.code() == Some(1) {
+                let _ = git_output(&["config", "--global", "--remove-section", "credential"])?;
+            }
             printer.info(&format!(
                 "Removed {KEY} = {value} from git's global config ({origin})."
             ));
