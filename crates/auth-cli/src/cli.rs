@@ -149,7 +149,21 @@ pub(crate) fn multicall_args(
         "git-credential-auth" => "git",
         "docker-credential-auth" => "docker",
         "cargo-credential-auth" => "cargo",
-        _ => return std::iter::once(argv0).chain(args).collect(),
+        _ => {
+            // cargo starts a provider as `PROGRAM --cargo-plugin` and sends the rest of the
+            // configured command line (`helper cargo`) inside the protocol.
+            let rest: Vec<_> = args.collect();
+            let tool = if rest.first().is_some_and(|arg| arg == "--cargo-plugin") {
+                "cargo"
+            } else {
+                return std::iter::once(argv0).chain(rest).collect();
+            };
+            return ["auth", "helper", tool]
+                .into_iter()
+                .map(std::ffi::OsString::from)
+                .chain(rest)
+                .collect();
+        }
     };
     ["auth", "helper", tool]
         .into_iter()

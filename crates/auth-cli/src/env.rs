@@ -40,6 +40,9 @@ pub(crate) struct Env {
     pub(crate) log: Option<String>,
     /// `PIXI_HOME`: where pixi keeps its global config (`$PIXI_HOME/config.toml`).
     pub(crate) pixi_home: Option<PathBuf>,
+    /// `CARGO_HOME`: where cargo keeps its config (`$CARGO_HOME/config.toml`, default
+    /// `~/.cargo`), for `auth helper install cargo`.
+    pub(crate) cargo_home: Option<PathBuf>,
 }
 
 /// Prefixes of the variable names the `env` store reads.
@@ -82,6 +85,7 @@ impl Env {
             }),
             log: var("AUTH_LOG").and_then(|value| value.into_string().ok()),
             pixi_home: var("PIXI_HOME").map(PathBuf::from),
+            cargo_home: var("CARGO_HOME").map(PathBuf::from),
         }
     }
 }
