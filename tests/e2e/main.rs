@@ -2,6 +2,7 @@
 
 mod completions;
 mod cargo;
+mod completions;
 mod config;
 mod decision;
 mod errors;

@@ -1,6 +1,7 @@
 //! `cargo xtask codegen`: docs/cli.md, the command-line reference, from the built binary's
-//! `--help`, walked down every subcommand it lists; `--check` fails when the committed file is
-//! stale.
+//! `--help`, walked down every subcommand it lists, and docs/man, the man pages of `auth` and of
+//! every subcommand, from the binary's hidden `auth __man-pages DIR` (clap_mangen); `--check`
+//! fails when a committed file is stale, missing or no longer generated.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,6 +13,10 @@ use crate::cmd;
 /// Where the reference goes, relative to the workspace root.
 const OUTPUT: &str = "docs/cli.md";
 
+/// The directory of the man pages, relative to the workspace root. Codegen owns all of it: a
+/// file there that it no longer makes (a removed subcommand's page) is stale.
+pub(crate) const MAN_DIR: &str = "docs/man";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     Write,
@@ -20,36 +25,119 @@ pub(crate) enum Mode {
 
 pub(crate) fn run(mode: Mode) -> Result<()> {
     let auth = cmd::build_auth()?;
-    let generated = generate(&auth)?;
-    let path = cmd::root().join(OUTPUT);
-    let current = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
-    };
-    match mode {
-        Mode::Check => match current {
-            Some(current) if current == generated => {
-                eprintln!("codegen: {OUTPUT} is up to date");
-                Ok(())
+    let mut files = vec![(OUTPUT.to_owned(), generate(&auth)?)];
+    files.extend(man_pages(&auth)?);
+    let root = cmd::root();
+    let mut problems = Vec::new();
+    for (name, generated) in &files {
+        let path = root.join(name);
+        let current = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                return Err(err).with_context(|| format!("could not read {}", path.display()));
             }
-            Some(current) => bail!(
-                "{OUTPUT} is out of date ({}): run `cargo xtask codegen` and commit the result",
-                first_difference(&current, &generated)
-            ),
-            None => bail!("{OUTPUT} is missing: run `cargo xtask codegen` and commit the result"),
-        },
-        Mode::Write if current.as_deref() == Some(generated.as_str()) => {
-            eprintln!("codegen: {OUTPUT} is already up to date");
-            Ok(())
-        }
-        Mode::Write => {
-            std::fs::write(&path, generated)
-                .with_context(|| format!("could not write {}", path.display()))?;
-            eprintln!("codegen: wrote {OUTPUT}");
-            Ok(())
+        };
+        match (mode, current) {
+            (_, Some(current)) if current == *generated => {}
+            (Mode::Check, Some(current)) => problems.push(format!(
+                "{name} is out of date ({})",
+                first_difference(&current, generated)
+            )),
+            (Mode::Check, None) => problems.push(format!("{name} is missing")),
+            (Mode::Write, _) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("could not create {}", dir.display()))?;
+                }
+                std::fs::write(&path, generated)
+                    .with_context(|| format!("could not write {}", path.display()))?;
+                eprintln!("codegen: wrote {name}");
+            }
         }
     }
+    for name in leftovers(&files)? {
+        match mode {
+            Mode::Check => problems.push(format!("{name} is no longer generated")),
+            Mode::Write => {
+                let path = root.join(&name);
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("could not remove {}", path.display()))?;
+                eprintln!("codegen: removed {name}");
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{}: run `cargo xtask codegen` and commit the result",
+            problems.join("; ")
+        );
+    }
+    eprintln!("codegen: {OUTPUT} and {MAN_DIR} are up to date");
+    Ok(())
+}
+
+/// The man pages as `(docs/man/NAME.1, roff)`, sorted by name: `auth __man-pages` writes them
+/// into an empty scratch directory, from which they are read back.
+fn man_pages(auth: &Path) -> Result<Vec<(String, String)>> {
+    let scratch = crate::target_dir().join("xtask").join("man");
+    match std::fs::remove_dir_all(&scratch) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(err).with_context(|| format!("could not empty {}", scratch.display()));
+        }
+    }
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("could not create {}", scratch.display()))?;
+    cmd::run(Command::new(auth).arg("__man-pages").arg(&scratch))?;
+    let mut pages = Vec::new();
+    for name in file_names(&scratch)? {
+        let path = scratch.join(&name);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        pages.push((format!("{MAN_DIR}/{name}"), text));
+    }
+    if pages.is_empty() {
+        bail!(
+            "`auth __man-pages` wrote no page into {}",
+            scratch.display()
+        );
+    }
+    Ok(pages)
+}
+
+/// The files in docs/man that codegen did not make this time.
+fn leftovers(files: &[(String, String)]) -> Result<Vec<String>> {
+    let dir = cmd::root().join(MAN_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    Ok(file_names(&dir)?
+        .into_iter()
+        .map(|name| format!("{MAN_DIR}/{name}"))
+        .filter(|name| !files.iter().any(|(generated, _)| generated == name))
+        .collect())
+}
+
+/// The names of the entries of `dir`, sorted, so the output does not depend on the file
+/// system's order.
+pub(crate) fn file_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("could not list {}", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("could not list {}", dir.display()))?;
+        let name = entry.file_name().into_string().map_err(|name| {
+            anyhow::anyhow!(
+                "{} holds a file whose name is not UTF-8: {name:?}",
+                dir.display()
+            )
+        })?;
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// The whole Markdown file: `auth --help`, then the help of every subcommand it lists, and of

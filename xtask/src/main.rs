@@ -10,6 +10,7 @@
 mod cmd;
 mod codegen;
 mod demo;
+mod dist;
 mod fuzz;
 
 use std::fmt;
@@ -36,8 +37,11 @@ Tasks:
                    with a new seed and N cases per property (default 10000)
   demo             Log in, list, look up and log out with the real `auth` in a temporary HOME
   codegen [--check]
-                   Regenerate docs/cli.md from `auth --help` and every subcommand's; --check
-                   fails if it is stale
+                   Regenerate docs/cli.md from `auth --help` and every subcommand's, and the man
+                   pages in docs/man; --check fails if any is stale
+  dist [--check]   Build the release `auth` and target/dist/auth-VERSION-TARGET.tar.gz (binary,
+                   completions, man pages, README, licenses, SHA256SUMS) with its SHA256SUMS;
+                   --check builds it again from nothing and fails unless the archives are equal
   help             Print this list";
 
 fn main() -> ExitCode {
@@ -84,6 +88,7 @@ fn run(args: &[String]) -> Result<()> {
             no_arguments(task, rest)?;
             demo::run()
         }
+        "dist" => dist::run(dist::parse(rest)?),
         "codegen" => match rest {
             [] => codegen::run(codegen::Mode::Write),
             [flag] if flag == "--check" => codegen::run(codegen::Mode::Check),

@@ -77,6 +77,32 @@ pub(crate) enum Command {
     Fetch(FetchArgs),
     /// Be the credential helper of git, cargo or docker, or set one of them up to ask auth
     Helper(HelperArgs),
+    /// Print the completion script of a shell
+    ///
+    /// Install it where your shell looks for completions, for example:
+    ///   bash: auth completions bash > ~/.local/share/bash-completion/completions/auth
+    ///   zsh:  auth completions zsh > ~/.zfunc/_auth  (with fpath+=(~/.zfunc) before compinit)
+    ///   fish: auth completions fish > ~/.config/fish/completions/auth.fish
+    ///   PowerShell: auth completions powershell | Out-String | Invoke-Expression  (in $PROFILE)
+    ///   elvish: eval (auth completions elvish | slurp)  (in ~/.config/elvish/rc.elv)
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+    /// Write the man pages of auth and every subcommand into DIR (`cargo xtask codegen` runs it)
+    #[command(name = "__man-pages", hide = true)]
+    ManPages(ManPagesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManPagesArgs {
+    /// The directory to write auth.1, auth-login.1, ... into; it must exist
+    pub(crate) dir: PathBuf,
 }
 
 /// `auth helper …`: the credential-helper protocols of other tools, on the same stores.

@@ -38,6 +38,8 @@ pub(crate) fn run(
         Command::Token(args) => token(&args, global, env),
         Command::Fetch(args) => crate::fetch::fetch(&args, global, env, printer),
         Command::Helper(args) => crate::helpers::run(args.command, global, env, printer),
+        Command::Completions(args) => crate::completions::print(args.shell),
+        Command::ManPages(args) => crate::completions::write_man_pages(&args.dir),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod completions;
 mod config;
 mod env;
 mod fetch;
