@@ -12,6 +12,7 @@ mod codegen;
 mod demo;
 mod dist;
 mod fuzz;
+mod public_api;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -27,7 +28,8 @@ Usage: cargo xtask <TASK>
 Tasks:
   test             Install the tests' peers, build the binaries, then run every test of the workspace
   peers            Only install the real components the tests talk to (apt as root, venvs, npm)
-  lint             fmt --check, clippy -D warnings, codegen --check, and `cargo deny check`
+  lint             fmt --check, clippy -D warnings, codegen --check, `cargo doc` -D warnings,
+                   public-api --check, and `cargo deny check`
                    (licenses, bans, sources; cargo-deny is installed into target/tools once)
   ci               What CI runs: lint, then test
   bench [-- ARGS]  Build the release `auth`, then run every benchmark; ARGS go to `cargo bench`
@@ -42,6 +44,9 @@ Tasks:
   dist [--check]   Build the release `auth` and target/dist/auth-VERSION-TARGET.tar.gz (binary,
                    completions, man pages, README, licenses, SHA256SUMS) with its SHA256SUMS;
                    --check builds it again from nothing and fails unless the archives are equal
+  public-api [--check]
+                   Write each library crate's public API to crates/<crate>/public-api.txt
+                   (from rustdoc's JSON); --check fails if one changed
   help             Print this list";
 
 fn main() -> ExitCode {
@@ -74,6 +79,14 @@ fn run(args: &[String]) -> Result<()> {
             no_arguments(task, rest)?;
             ci()
         }
+        "public-api" => match rest {
+            [] => public_api::run(public_api::Mode::Write),
+            [flag] if flag == "--check" => public_api::run(public_api::Mode::Check),
+            _ => bail!(
+                "`cargo xtask public-api` takes only `--check`, not `{}`",
+                rest.join(" ")
+            ),
+        },
         "peers" => {
             no_arguments(task, rest)?;
             install_peers()
@@ -367,6 +380,8 @@ fn lint() -> Result<()> {
         "warnings",
     ]))?;
     codegen::run(codegen::Mode::Check)?;
+    public_api::docs()?;
+    public_api::run(public_api::Mode::Check)?;
     cargo_deny()
 }
 
