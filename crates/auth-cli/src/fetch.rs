@@ -12,8 +12,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use auth_core::redact_url;
 use auth_keyring_cli::KeyringCli;
-use auth_middleware::{AuthError, AuthMiddleware, S3Options};
-use auth_s3::S3Settings;
+use auth_middleware::{AuthError, AuthMiddleware};
 
 use crate::cli::{FetchArgs, GlobalArgs, KeyringProviderArg};
 use crate::config::{Config, KeyringProvider};
@@ -95,7 +94,7 @@ pub(crate) fn fetch(
 
     let refresher = crate::oauth::refresher(env, &stores, http.clone());
     let mut middleware = AuthMiddleware::new(stores.chain, auth_middleware::system_clock())
-        .with_s3(s3_options(env, &config)?)
+        .with_s3(crate::s3::s3_options(env, &config, http.clone())?)
         .with_refresher(refresher);
     let provider = match args.pypi_keyring_provider {
         Some(KeyringProviderArg::Subprocess) => KeyringProvider::Subprocess,
@@ -446,37 +445,6 @@ pub(crate) fn parse_resolve(text: &str) -> Result<(String, SocketAddr), String> 
         (!host.is_empty()).then(|| (host.to_ascii_lowercase(), SocketAddr::new(ip, port)))
     });
     parsed.ok_or_else(|| "takes HOST:PORT:ADDR (like example.com:443:127.0.0.1)".to_owned())
-}
-
-/// S3 settings from the config's `[s3-options.*]` and the `AWS_*` variables.
-fn s3_options(env: &Env, config: &Config) -> anyhow::Result<S3Options> {
-    let get = |name: &str| env.aws.get(name).map(|value| value.expose().clone());
-    let default = S3Settings::from_env(get).context("the AWS_* variables are not valid")?;
-    let mut options = S3Options {
-        default,
-        env_credentials: auth_s3::credentials_from_env(get),
-        ..S3Options::default()
-    };
-    for (bucket, bucket_config) in &config.s3_options {
-        let endpoint = match &bucket_config.endpoint_url {
-            Some(url) => Some(url.parse().with_context(|| {
-                format!(
-                    "the config file: s3-options.{bucket}.endpoint-url is not a URL: {}",
-                    redact_url(url)
-                )
-            })?),
-            None => None,
-        };
-        options.buckets.insert(
-            bucket.clone(),
-            S3Settings {
-                region: bucket_config.region.clone(),
-                endpoint,
-                force_path_style: bucket_config.force_path_style,
-            },
-        );
-    }
-    Ok(options)
 }
 
 #[cfg(test)]

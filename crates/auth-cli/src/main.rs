@@ -11,6 +11,7 @@ mod helpers;
 mod oauth;
 mod output;
 mod resolve;
+mod s3;
 mod secret_input;
 mod stores;
 

@@ -134,6 +134,13 @@ impl<'env> Resolver<'env> {
                         });
                     }
                 }
+                // An unstored bucket: the AWS credential chain, as a download (pixi's rule).
+                if target.scheme() == Scheme::S3 {
+                    let hint = format!("s3://{}", target.host());
+                    return crate::s3::unstored(self.env, &self.config, target.host(), || {
+                        self.not_stored(&shown, &hint)
+                    });
+                }
                 // What to suggest logging in to: the host, never the whole URL.
                 let hint = match (target.scheme(), target.port()) {
                     (Scheme::S3, _) => format!("s3://{}", target.host()),
@@ -183,8 +190,7 @@ impl<'env> Resolver<'env> {
     }
 
     /// "Nothing is stored for …", with the stores that could not be asked (a locked keyring
-    /// holds entries too) and, for S3, the keys from the environment a download would sign
-    /// with.
+    /// holds entries too).
     fn not_stored(&self, shown: &str, hint: &str) -> String {
         let mut message = format!("no credentials are stored for {shown}; run `auth login {hint}`");
         for store in self.stores.chain.stores() {
@@ -196,11 +202,6 @@ impl<'env> Resolver<'env> {
                     auth_core::escape_control(&reason)
                 );
             }
-        }
-        if hint.starts_with("s3://") && self.env.aws.contains_key("AWS_ACCESS_KEY_ID") {
-            message.push_str(
-                "; a download would sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment",
-            );
         }
         message
     }

@@ -64,16 +64,42 @@ pub enum AuthError {
         #[source]
         source: StoreError,
     },
-    /// An `s3://` URL with no stored keys and no `AWS_*` keys.
+    /// An `s3://` URL with no stored keys, for a bucket with `s3-options` (which, as in pixi,
+    /// takes stored keys only) or with no AWS credential source configured.
     #[error(
         "no S3 credentials for {url}: run `auth login s3://{bucket} --s3-access-key-id ID \
-         --s3-secret-access-key -`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+         --s3-secret-access-key -`; a bucket without [s3-options.{bucket}] in the config can \
+         also take keys from the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)"
     )]
     NoS3Credentials {
         /// The request URL.
         url: SafeUrl,
         /// The bucket.
         bucket: String,
+    },
+    /// The AWS credential chain gave no keys for an `s3://` URL (the cause says which source
+    /// and what to run: `aws sso login --profile NAME` for an expired SSO session).
+    #[error("no S3 credentials for {url} from the AWS credential chain")]
+    AwsCredentials {
+        /// The request URL.
+        url: SafeUrl,
+        /// Why, in the source's words (which never hold a key).
+        #[source]
+        source: crate::AwsCredentialsError,
+    },
+    /// The keys of the AWS credential chain were refused.
+    #[error(
+        "{host} rejected the S3 keys from {source_name} (HTTP {status}); they may have expired \
+         or lack permission for the object: check that source, or store keys for the bucket \
+         with `auth login s3://BUCKET`"
+    )]
+    AwsRejected {
+        /// The host (and port) that answered.
+        host: String,
+        /// Where the keys came from ("AWS profile `conda` (SSO)").
+        source_name: String,
+        /// 401 or 403.
+        status: u16,
     },
     /// The credential for an `s3://` URL is not a pair of S3 keys.
     #[error("the credential for {key} is a {kind}, but {url} needs S3 keys")]

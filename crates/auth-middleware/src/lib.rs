@@ -37,7 +37,7 @@ use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 use rustc_hash::FxHashSet;
 
 pub use crate::error::AuthError;
-pub use crate::s3::S3Options;
+pub use crate::s3::{AwsCredentials, AwsCredentialsError, S3Options, StaticKeys};
 
 /// Where the time comes from: SigV4 signatures and token expiry need it, and tests pin it.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -131,8 +131,9 @@ enum Applied {
     Stored(Found),
     /// A stored credential matched, but the URL is plain http.
     Withheld(Found),
-    /// Keys from the `AWS_*` variables.
-    Environment,
+    /// AWS keys from [`S3Options::aws`] (the AWS credential chain), for a bucket with nothing
+    /// stored; the words say where they came from.
+    Aws(String),
     /// A password from the `keyring` CLI, or from the URL itself.
     Other {
         /// What the credential is, for the message ("the user name and password").
@@ -236,8 +237,8 @@ impl AuthMiddleware {
         let (found, placement) = match decision {
             Decision::Send { found, placement } => (found, placement),
             Decision::NotStored if scheme == Scheme::S3 => {
-                s3::sign_s3_url(request, &self.s3, None, (self.clock)())?;
-                return Ok(Applied::Environment);
+                let source = s3::sign_s3_url_from_aws(request, &self.s3, &*self.clock).await?;
+                return Ok(Applied::Aws(source));
             }
             Decision::NotStored => {
                 let username = match username {
@@ -295,7 +296,7 @@ impl AuthMiddleware {
         let auth = refreshed.as_ref().unwrap_or(&found.credential.auth);
         match (placement, auth) {
             (Placement::S3Signature, _) if scheme == Scheme::S3 => {
-                s3::sign_s3_url(request, &self.s3, Some(&found), (self.clock)())?;
+                s3::sign_s3_url(request, &self.s3, &found, (self.clock)())?;
             }
             (Placement::S3Signature, _) => {
                 s3::sign_http(request, &self.s3, &found, (self.clock)())?;
@@ -415,11 +416,9 @@ impl AuthMiddleware {
                 store: found.store.describe(),
                 status,
             },
-            Applied::Environment => AuthError::Rejected {
-                login: host.clone(),
+            Applied::Aws(source) => AuthError::AwsRejected {
                 host,
-                key: "AWS_ACCESS_KEY_ID".to_owned(),
-                store: "the environment".to_owned(),
+                source_name: source,
                 status,
             },
             Applied::Other { credential, what } => AuthError::Rejected {
