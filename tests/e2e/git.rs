@@ -170,13 +170,14 @@ fn a_rejected_password_fails_the_clone_and_git_erases_it() {
     assert_eq!(token.code, 4, "{}", sandbox.show(&token));
 }
 
-/// `git credential fill` for `protocol`/`host` (and a user name): the password git got, if any.
+/// `git credential fill` for `protocol`/`host`: the password git got, if any.
 fn fill(sandbox: &Sandbox, protocol: &str, host: &str) -> Option<String> {
-    let run = git_with_helper(
-        sandbox,
-        &["credential", "fill"],
-        Some(&format!("protocol={protocol}\nhost={host}\n\n")),
-    );
+    fill_input(sandbox, &format!("protocol={protocol}\nhost={host}\n\n"))
+}
+
+/// `git credential fill` with this description: the password git got, if any.
+fn fill_input(sandbox: &Sandbox, input: &str) -> Option<String> {
+    let run = git_with_helper(sandbox, &["credential", "fill"], Some(input));
     let password = run
         .stdout
         .lines()
@@ -225,6 +226,11 @@ fn look_alike_hosts_and_plain_http_get_nothing() {
             expected,
             "{protocol}://{host}"
         );
+    }
+    // git asks for a user (`https://bob@example.test/`): another user's password is not it.
+    for (user, expected) in [("u", Some("pw-exact-41")), ("bob", None)] {
+        let input = format!("protocol=https\nhost=example.test\nusername={user}\n\n");
+        assert_eq!(fill_input(&sandbox, &input).as_deref(), expected, "{user}");
     }
 }
 
@@ -330,7 +336,24 @@ fn broken_protocol_lines_get_an_error_on_stderr_and_no_answer() {
     let sandbox = Sandbox::new();
     write_credentials(
         &sandbox,
-        r#"{"example.test": {"BasicHTTP": {"username": "u", "password": "pw-proto-71"}}}"#,
+        r#"{"example.test": {"BasicHTTP": {"username": "u", "password": "pw-proto-71"}},
+            "inject.example.test": {"BasicHTTP": {"username": "u", "password": "pw\nhost=evil.test"}}}"#,
+    );
+    // A stored value with a newline would add an attribute of its own to the answer.
+    let run = sandbox.run_with_stdin(
+        &["helper", "git", "get"],
+        "protocol=https\nhost=inject.example.test\n\n",
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, ""),
+        "{}",
+        sandbox.show(&run)
+    );
+    assert!(
+        run.stderr.contains("control character"),
+        "{}",
+        sandbox.show(&run)
     );
     let head = "protocol=https\nhost=example.test\n";
     let long = format!("{head}path={}\n\n", "p".repeat(70_000));
@@ -389,7 +412,7 @@ fn broken_protocol_lines_get_an_error_on_stderr_and_no_answer() {
 
 #[test]
 fn store_saves_what_git_learned_once_and_erase_removes_only_a_match() {
-    let mut sandbox = Sandbox::new();
+    let sandbox = Sandbox::new();
     let describe = |user: &str, password: &str| {
         format!("protocol=http\nhost=127.0.0.1:5\nusername={user}\npassword={password}\n\n")
     };
@@ -448,7 +471,11 @@ fn store_saves_what_git_learned_once_and_erase_removes_only_a_match() {
         "{}",
         credentials(&sandbox)
     );
+}
 
+#[test]
+fn store_keys_follow_use_http_path_and_plain_http_or_read_only_stores_are_left_alone() {
+    let mut sandbox = Sandbox::new();
     // With credential.useHttpPath, the key has git's path.
     let approve = git_with_helper(
         &sandbox,
@@ -648,7 +675,55 @@ fn no_secret_reaches_any_output_of_the_git_helper() {
         sandbox.show(&clone)
     );
     runs.push(("bearer clone".into(), clone, false));
-    let inputs = [
+    let inputs = helper_inputs(&host, &bearer, password);
+    for (operation, input, code, answers) in inputs {
+        let run = sandbox.run_with_stdin(&["helper", "git", operation], &input);
+        assert_eq!(
+            run.code,
+            code,
+            "{operation} {input:?}: {}",
+            sandbox.show(&run)
+        );
+        runs.push((format!("{operation} {input:?}"), run, answers));
+    }
+    assert!(
+        // At trace level, each event names its target.
+        runs[2].1.stderr.contains("DEBUG auth::helpers::git:"),
+        "AUTH_LOG=trace was not applied: {}",
+        runs[2].1.stderr
+    );
+    // The last erase matched: the password is gone, and a clone fails.
+    let clone = git_with_helper(
+        &sandbox,
+        &["clone", "--quiet", &server.basic_url(), "w3"],
+        None,
+    );
+    assert_ne!(clone.code, 0, "{}", sandbox.show(&clone));
+    runs.push(("clone after erase".into(), clone, false));
+
+    for (what, run, answers) in &runs {
+        let output = if *answers {
+            run.stderr.clone()
+        } else {
+            run.all_output()
+        };
+        for form in &forms {
+            assert!(
+                !output.contains(form.as_str()),
+                "{what} printed {form:?}:\n{output}"
+            );
+        }
+    }
+}
+
+/// `auth helper git OPERATION` inputs for the leak sweep: (operation, stdin, exit code, whether
+/// stdout is an answer that holds a secret on purpose). The last one erases the password.
+fn helper_inputs(
+    host: &str,
+    bearer: &str,
+    password: &str,
+) -> Vec<(&'static str, String, i32, bool)> {
+    vec![
         ("get", format!("protocol=http\nhost={host}\n\n"), 0, true),
         (
             "get",
@@ -699,43 +774,5 @@ fn no_secret_reaches_any_output_of_the_git_helper() {
             0,
             false,
         ),
-    ];
-    for (operation, input, code, answers) in inputs {
-        let run = sandbox.run_with_stdin(&["helper", "git", operation], &input);
-        assert_eq!(
-            run.code,
-            code,
-            "{operation} {input:?}: {}",
-            sandbox.show(&run)
-        );
-        runs.push((format!("{operation} {input:?}"), run, answers));
-    }
-    assert!(
-        // At trace level, each event names its target.
-        runs[2].1.stderr.contains("DEBUG auth::helpers::git:"),
-        "AUTH_LOG=trace was not applied: {}",
-        runs[2].1.stderr
-    );
-    // The last erase matched: the password is gone, and a clone fails.
-    let clone = git_with_helper(
-        &sandbox,
-        &["clone", "--quiet", &server.basic_url(), "w3"],
-        None,
-    );
-    assert_ne!(clone.code, 0, "{}", sandbox.show(&clone));
-    runs.push(("clone after erase".into(), clone, false));
-
-    for (what, run, answers) in &runs {
-        let output = if *answers {
-            run.stderr.clone()
-        } else {
-            run.all_output()
-        };
-        for form in &forms {
-            assert!(
-                !output.contains(form.as_str()),
-                "{what} printed {form:?}:\n{output}"
-            );
-        }
-    }
+    ]
 }

@@ -407,7 +407,7 @@ fn erase(request: &Request, global: &GlobalArgs, env: &Env) -> anyhow::Result<()
         ),
         Ok(false) => {}
         Err(StoreError::ReadOnly { .. }) => {
-            tracing::debug!("not erasing {key}: {} is read-only", found.store.describe())
+            tracing::debug!("not erasing {key}: {} is read-only", found.store.describe());
         }
         Err(err) => {
             return Err(err)
@@ -415,4 +415,59 @@ fn erase(request: &Request, global: &GlobalArgs, env: &Env) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protocol::Request;
+    use super::target_url;
+
+    fn url(protocol: &str, host: &str, path: Option<&str>) -> Result<String, String> {
+        let request = Request {
+            protocol: Some(protocol.to_owned()),
+            host: Some(host.to_owned()),
+            path: path.map(str::to_owned),
+            ..Request::default()
+        };
+        target_url(&request).map(|url| url.to_string())
+    }
+
+    #[test]
+    fn the_url_git_asks_about_is_one_host() {
+        let ok = [
+            ("https", "example.com", None, "https://example.com/"),
+            (
+                "https",
+                "Example.COM:8443",
+                None,
+                "https://example.com:8443/",
+            ),
+            ("http", "[::1]:8080", None, "http://[::1]:8080/"),
+            (
+                "https",
+                "example.com",
+                Some("org/a b?c#d.git"),
+                "https://example.com/org/a%20b%3Fc%23d.git",
+            ),
+        ];
+        for (protocol, host, path, expected) in ok {
+            assert_eq!(url(protocol, host, path).as_deref(), Ok(expected), "{host}");
+        }
+        for host in [
+            "",
+            "evil.test@example.com",
+            "example.com/evil",
+            "example.com\\evil",
+            "example.com?x",
+            "example.com#x",
+            "exa%6dple.com",
+            "example.com evil",
+            "example.com\n",
+            "[::1",
+        ] {
+            assert!(url("https", host, None).is_err(), "{host:?}");
+        }
+        assert!(url("cert", "example.com", None).is_err());
+        assert!(url("ssh", "example.com", None).is_err());
+    }
 }

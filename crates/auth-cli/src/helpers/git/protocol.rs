@@ -5,6 +5,7 @@
 //! Every byte of a value is taken as it is (no quoting), so an answer holding a newline or a
 //! NUL would inject attributes of its own: [`Answer::write`] refuses one.
 
+use std::fmt::Write as _;
 use std::io::BufRead;
 
 use anyhow::{Context as _, bail};
@@ -240,7 +241,7 @@ impl Answer {
                     lines.push_str("ephemeral=true\n");
                 }
                 if let Some(at) = expires_at {
-                    lines.push_str(&format!("password_expiry_utc={at}\n"));
+                    let _ = writeln!(lines, "password_expiry_utc={at}");
                 }
                 Ok(lines)
             }
