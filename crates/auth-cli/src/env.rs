@@ -43,14 +43,17 @@ pub(crate) struct Env {
     /// `CARGO_HOME`: where cargo keeps its config (`$CARGO_HOME/config.toml`, default
     /// `~/.cargo`), for `auth helper install cargo`.
     pub(crate) cargo_home: Option<PathBuf>,
+    /// `DOCKER_CONFIG`: the directory of docker's `config.json` (default `~/.docker`), for
+    /// `auth helper install docker`.
+    pub(crate) docker_config: Option<PathBuf>,
 }
 
-/// Prefixes of the variable names the `env` store reads.
-pub(crate) const CREDENTIAL_PREFIXES: [&str; 4] =
-    ["AUTH_", "TF_TOKEN_", "UV_INDEX_", "CARGO_REGISTRIES_"];
+/// Prefixes of the variable names the `env` store reads (`AUTH_TOKEN_`, `TF_TOKEN_`, ...; never
+/// all of `AUTH_`, whose `AUTH_LOG` is a setting).
+pub(crate) const CREDENTIAL_PREFIXES: [&str; 7] = auth_store_env::PREFIXES;
 
-/// Whole variable names the `env` store reads.
-pub(crate) const CREDENTIAL_NAMES: [&str; 2] = ["GH_TOKEN", "GITHUB_TOKEN"];
+/// Whole variable names the `env` store reads (`UV_INDEX`, `GH_TOKEN`, `GH_HOST`, ...).
+pub(crate) const CREDENTIAL_NAMES: [&str; 7] = auth_store_env::NAMES;
 
 impl Env {
     #[allow(
@@ -86,6 +89,7 @@ impl Env {
             log: var("AUTH_LOG").and_then(|value| value.into_string().ok()),
             pixi_home: var("PIXI_HOME").map(PathBuf::from),
             cargo_home: var("CARGO_HOME").map(PathBuf::from),
+            docker_config: var("DOCKER_CONFIG").map(PathBuf::from),
         }
     }
 }

@@ -8,22 +8,26 @@
 //! installs every one of them. None of them is ever skipped. Every wait on one (to start, to
 //! answer, to stop) has a deadline ([`crate::deadline`]): a peer that hangs fails the test.
 
-pub mod git;
 pub mod cargo_registry;
+pub mod git;
 mod http;
+pub mod moto;
 mod nginx;
 pub mod oidc;
 mod pykeyring;
+pub mod registry;
 mod s3;
 
 use std::path::{Path, PathBuf};
 
-pub use git::GitHttp;
 pub use cargo_registry::CargoRegistry;
+pub use git::GitHttp;
 pub use http::{Response, http_get, http_request, https_get};
+pub use moto::Moto;
 pub use nginx::{Nginx, NginxBuilder, Server, htpasswd};
 pub use oidc::{Oidc, OidcOptions};
 pub use pykeyring::PyKeyring;
+pub use registry::{Registry, oci_image};
 pub use s3::S3;
 
 /// What to run when a peer is missing.
