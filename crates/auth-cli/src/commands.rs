@@ -76,11 +76,13 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
         .chain
         .set(&key, &auth)
         .with_context(|| format!("could not save the credentials for {key}"))?;
-    // Each reason names its store ("the keyring is unavailable: ...").
-    for (_, reason) in &saved.skipped {
+    // Each reason names its store ("the keyring is unavailable: ..."); the read-only `env`
+    // store is passed over on every login, which is not worth a warning.
+    let skipped = stores::skipped_worth_saying(&saved.skipped);
+    for reason in &skipped {
         printer.warning(reason);
     }
-    if !saved.skipped.is_empty() && saved.store.name() == "file" && !stores.file_chosen {
+    if !skipped.is_empty() && saved.store.name() == "file" && !stores.file_chosen {
         printer.warning(&format!(
             "the credentials were saved in plain text in {} instead; anyone who can read that file can use them",
             saved.store.location()
@@ -234,14 +236,26 @@ fn logout(
                 store.describe()
             ));
         }
+        // A variable still gives credentials for the key: say so, or the next download would
+        // surprise.
+        if any
+            && let Some(found) = stores.chain.get(key)?
+            && let Some(variables) = stores.env_variables(&found)
+        {
+            printer.warning(&format!(
+                "{} still gives credentials for {key}; unset it to log out completely",
+                variables.join(" and ")
+            ));
+        }
     }
     if !any {
-        // Stored, but only in a store we do not write (.netrc): say where, not "nothing stored".
+        // Stored, but only in a store we do not write (.netrc, the environment): say where,
+        // not "nothing stored".
         for key in &keys {
             if let Some(found) = stores.chain.get(key)? {
                 anyhow::bail!(
-                    "the credentials for {key} come from {}, which auth only reads; remove them from that file",
-                    found.store.describe()
+                    "the credentials for {key} come from {}",
+                    stores.read_only_source(&found)
                 );
             }
         }

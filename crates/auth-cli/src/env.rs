@@ -48,12 +48,12 @@ pub(crate) struct Env {
     pub(crate) docker_config: Option<PathBuf>,
 }
 
-/// Prefixes of the variable names the `env` store reads.
-pub(crate) const CREDENTIAL_PREFIXES: [&str; 4] =
-    ["AUTH_", "TF_TOKEN_", "UV_INDEX_", "CARGO_REGISTRIES_"];
+/// Prefixes of the variable names the `env` store reads (`AUTH_TOKEN_`, `TF_TOKEN_`, ...; never
+/// all of `AUTH_`, whose `AUTH_LOG` is a setting).
+pub(crate) const CREDENTIAL_PREFIXES: [&str; 7] = auth_store_env::PREFIXES;
 
-/// Whole variable names the `env` store reads.
-pub(crate) const CREDENTIAL_NAMES: [&str; 2] = ["GH_TOKEN", "GITHUB_TOKEN"];
+/// Whole variable names the `env` store reads (`UV_INDEX`, `GH_TOKEN`, `GH_HOST`, ...).
+pub(crate) const CREDENTIAL_NAMES: [&str; 7] = auth_store_env::NAMES;
 
 impl Env {
     #[allow(

@@ -1,5 +1,9 @@
 //! Which stores a command uses: an override file when one is set, else the default chain of the
-//! keyring, the credentials file and `.netrc`.
+//! environment variables (`env`, read-only), the keyring, the credentials file and `.netrc`.
+//!
+//! An override file (`RATTLER_AUTH_FILE`, `--auth-file`, the config's
+//! `authentication-override-file`) is the only source, as rattler reads `RATTLER_AUTH_FILE`: the
+//! `env` store is not consulted then.
 //!
 //! [`survey_with`] opens every store and keeps the ones that could not be opened, each with its
 //! error, so `auth status` can show what it read and what it could not. [`open_with`] is the same
@@ -11,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use auth_core::{CredentialStore, StoreChain};
+use auth_core::{CredentialStore, Found, StoreChain};
+use auth_store_env::EnvStore;
 use auth_store_file::FileStore;
 use auth_store_keyring::{KeyringOptions, KeyringStore};
 use auth_store_netrc::NetrcStore;
@@ -30,6 +35,9 @@ pub(crate) struct Stores {
     pub(crate) lock_dir: PathBuf,
     /// How early OAuth tokens are refreshed (the config's `oauth-refresh-margin-seconds`).
     pub(crate) refresh_margin: std::time::Duration,
+    /// The `env` store when it is in the chain (not with an override file), to name the
+    /// variable an entry came from.
+    pub(crate) env: Option<Arc<EnvStore>>,
 }
 
 /// One store of the chain, in the chain's order, as [`survey_with`] found it.
@@ -59,6 +67,9 @@ pub(crate) struct Survey {
     pub(crate) slots: Vec<Slot>,
     /// The credentials files among the open stores (whose unknown entries `status` reports).
     pub(crate) files: Vec<Arc<FileStore>>,
+    /// The `env` store when it is in the chain, for the variables of its entries and its
+    /// problems.
+    pub(crate) env: Option<Arc<EnvStore>>,
     file_chosen: bool,
     lock_dir: PathBuf,
     refresh_margin: std::time::Duration,
@@ -94,6 +105,7 @@ pub(crate) fn open_with(
         file_chosen: survey.file_chosen,
         lock_dir: survey.lock_dir,
         refresh_margin: survey.refresh_margin,
+        env: survey.env,
     })
 }
 
@@ -139,6 +151,7 @@ pub(crate) fn survey_with(
         return Ok(Survey {
             slots: vec![slot],
             files,
+            env: None,
             file_chosen: true,
             lock_dir,
             refresh_margin: config.oauth_refresh_margin(),
@@ -153,6 +166,12 @@ pub(crate) fn survey_with(
         interactive: env.stdin_is_terminal,
         ..KeyringOptions::default()
     }));
+    let env_store = Arc::new(EnvStore::from_vars(&env.credential_vars));
+    for problem in env_store.problems() {
+        // Said by `status`; a download only notes it, since the variable may be meant for
+        // another tool.
+        tracing::debug!(variable = %problem.variable, "not used: {}", problem.reason);
+    }
     let (file, files) = open_file(&home.join(".rattler").join("credentials.json"));
     let netrc_path = auth_store_netrc::default_path(home, env.netrc.as_deref(), cfg!(windows));
     let netrc = match NetrcStore::open(&netrc_path) {
@@ -164,8 +183,14 @@ pub(crate) fn survey_with(
         }),
     };
     Ok(Survey {
-        slots: vec![Slot::Open(keyring), file, netrc],
+        slots: vec![
+            Slot::Open(env_store.clone()),
+            Slot::Open(keyring),
+            file,
+            netrc,
+        ],
         files,
+        env: Some(env_store),
         file_chosen: false,
         lock_dir: home.join(".rattler"),
         refresh_margin: config.oauth_refresh_margin(),
@@ -187,6 +212,45 @@ fn open_file(path: &Path) -> (Slot, Vec<Arc<FileStore>>) {
             Vec::new(),
         ),
     }
+}
+
+impl Stores {
+    /// The variables an entry of the `env` store came from, or `None` for another store's.
+    pub(crate) fn env_variables(&self, found: &Found) -> Option<&[String]> {
+        if found.store.name() != "env" {
+            return None;
+        }
+        self.env.as_ref()?.sources(&found.credential.key)
+    }
+
+    /// Where a credential that no store could remove comes from, and what to do instead:
+    /// `the environment variable TF_TOKEN_x, which auth only reads; unset it`.
+    pub(crate) fn read_only_source(&self, found: &Found) -> String {
+        match self.env_variables(found) {
+            Some([variable]) => {
+                format!("the environment variable {variable}, which auth only reads; unset it")
+            }
+            Some(variables) => format!(
+                "the environment variables {}, which auth only reads; unset them",
+                variables.join(" and ")
+            ),
+            None => format!(
+                "{}, which auth only reads; remove them from that file",
+                found.store.describe()
+            ),
+        }
+    }
+}
+
+/// The stores a write passed over that are worth a warning: all but the `env` store, which
+/// never takes a write (so saying so each time would be noise).
+pub(crate) fn skipped_worth_saying(skipped: &[(String, String)]) -> Vec<&str> {
+    let env = EnvStore::default().describe();
+    skipped
+        .iter()
+        .filter(|(store, _)| *store != env)
+        .map(|(_, reason)| reason.as_str())
+        .collect()
 }
 
 /// An error and its causes on one line, each said once: `what failed: why: why`.

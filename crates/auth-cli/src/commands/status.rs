@@ -68,13 +68,16 @@ struct Entry {
     shadowed: bool,
     /// An OAuth access token's scopes, when it is a JWT that says.
     scopes: Option<Vec<String>>,
+    /// The variables an `env` entry came from (never their values).
+    variables: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
 struct Unknown {
     /// Index into [`Collected::stores`].
     store: usize,
-    /// Redacted: user information in a key may be a password.
+    /// Redacted: user information in a key may be a password. For the `env` store, the name of
+    /// the variable that gives no credential.
     key: String,
     reason: String,
 }
@@ -133,6 +136,17 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
         };
         let at = collected.stores.len();
         let (health, listed) = list(store.as_ref());
+        // The `env` store is shown when some credential variable is set: a machine without
+        // any sees the list it always saw.
+        if store.name() == "env"
+            && listed.is_empty()
+            && survey
+                .env
+                .as_ref()
+                .is_none_or(|env| env.problems().is_empty())
+        {
+            continue;
+        }
         collected.stores.push(StoreStatus {
             name: store.name().to_owned(),
             location: store.location(),
@@ -147,11 +161,18 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
                 }
                 _ => None,
             };
+            let variables = match &survey.env {
+                Some(env) if store.name() == "env" => {
+                    env.sources(&credential.key).map(<[String]>::to_vec)
+                }
+                _ => None,
+            };
             collected.entries.push(Entry {
                 credential,
                 store: at,
                 shadowed,
                 scopes,
+                variables,
             });
         }
     }
@@ -166,6 +187,21 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
     collected
         .entries
         .sort_by(|a, b| a.credential.key.as_str().cmp(b.credential.key.as_str()));
+    // Variables that give no credential: kept out of every lookup, listed here by name.
+    if let Some(env) = &survey.env
+        && let Some(at) = collected
+            .stores
+            .iter()
+            .position(|store| store.name == "env")
+    {
+        collected
+            .unknown
+            .extend(env.problems().iter().map(|problem| Unknown {
+                store: at,
+                key: problem.variable.clone(),
+                reason: problem.reason.clone(),
+            }));
+    }
     for file in &survey.files {
         let location = file.location();
         let Some(at) = collected
@@ -282,10 +318,18 @@ impl Collected {
         out.flush()?;
         drop(out);
         for unknown in self.unknown.iter().take(UNKNOWN_WARNINGS) {
-            printer.warning(&format!(
-                "{}: the entry `{}` is kept but not used: {}",
-                self.stores[unknown.store].location, unknown.key, unknown.reason
-            ));
+            let store = &self.stores[unknown.store];
+            printer.warning(&if store.name == "env" {
+                format!(
+                    "the environment variable {} is not used: {}",
+                    unknown.key, unknown.reason
+                )
+            } else {
+                format!(
+                    "{}: the entry `{}` is kept but not used: {}",
+                    store.location, unknown.key, unknown.reason
+                )
+            });
         }
         if let Some(more) = self.unknown.len().checked_sub(UNKNOWN_WARNINGS)
             && more > 0
@@ -306,11 +350,19 @@ impl Collected {
             }
             (other, _) => other.kind().to_owned(),
         };
-        let name = &self.stores[entry.store].name;
+        let name = match &entry.variables {
+            // `env (TF_TOKEN_app_terraform_io)`: the variable to change, never its value.
+            Some(variables) => format!(
+                "{} ({})",
+                self.stores[entry.store].name,
+                variables.join(" ")
+            ),
+            None => self.stores[entry.store].name.clone(),
+        };
         let store = if entry.shadowed {
             format!("{name} (shadowed by an earlier store)")
         } else {
-            name.clone()
+            name
         };
         let expires = auth
             .expires_at()
@@ -372,6 +424,7 @@ impl Collected {
                         location: &store.location,
                         expires_at: auth.expires_at(),
                         scopes: entry.scopes.as_deref(),
+                        variables: entry.variables.as_deref(),
                         shadowed: entry.shadowed,
                     }
                 })
@@ -459,6 +512,8 @@ struct EntryRow<'a> {
     location: &'a str,
     expires_at: Option<i64>,
     scopes: Option<&'a [String]>,
+    /// The variables an `env` entry came from; `None` for other stores.
+    variables: Option<&'a [String]>,
     shadowed: bool,
 }
 
