@@ -5,6 +5,7 @@ mod cargo;
 mod completions;
 mod config;
 mod decision;
+mod docker;
 mod env_store;
 mod errors;
 mod fetch;
