@@ -1,6 +1,6 @@
 //! End-to-end tests: the real `auth` binary in a temporary HOME, no network.
 
-mod completions;
+mod aws;
 mod cargo;
 mod completions;
 mod config;

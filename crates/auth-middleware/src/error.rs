@@ -30,7 +30,7 @@ pub enum AuthError {
         host: String,
         /// The key the credential is stored under.
         key: String,
-        /// Where it came from ("the keyring", "the file …").
+        /// Where it came from ("the keyring", "the file …", "AWS profile `conda` (SSO)").
         store: String,
         /// What to pass to `auth login`.
         login: String,
@@ -86,20 +86,6 @@ pub enum AuthError {
         /// Why, in the source's words (which never hold a key).
         #[source]
         source: crate::AwsCredentialsError,
-    },
-    /// The keys of the AWS credential chain were refused.
-    #[error(
-        "{host} rejected the S3 keys from {source_name} (HTTP {status}); they may have expired \
-         or lack permission for the object: check that source, or store keys for the bucket \
-         with `auth login s3://BUCKET`"
-    )]
-    AwsRejected {
-        /// The host (and port) that answered.
-        host: String,
-        /// Where the keys came from ("AWS profile `conda` (SSO)").
-        source_name: String,
-        /// 401 or 403.
-        status: u16,
     },
     /// The credential for an `s3://` URL is not a pair of S3 keys.
     #[error("the credential for {key} is a {kind}, but {url} needs S3 keys")]

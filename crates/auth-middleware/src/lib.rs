@@ -132,8 +132,8 @@ enum Applied {
     /// A stored credential matched, but the URL is plain http.
     Withheld(Found),
     /// AWS keys from [`S3Options::aws`] (the AWS credential chain), for a bucket with nothing
-    /// stored; the words say where they came from.
-    Aws(String),
+    /// stored: the bucket, and where they came from in words.
+    Aws { bucket: String, source: String },
     /// A password from the `keyring` CLI, or from the URL itself.
     Other {
         /// What the credential is, for the message ("the user name and password").
@@ -237,8 +237,9 @@ impl AuthMiddleware {
         let (found, placement) = match decision {
             Decision::Send { found, placement } => (found, placement),
             Decision::NotStored if scheme == Scheme::S3 => {
-                let source = s3::sign_s3_url_from_aws(request, &self.s3, &*self.clock).await?;
-                return Ok(Applied::Aws(source));
+                let (bucket, source) =
+                    s3::sign_s3_url_from_aws(request, &self.s3, &*self.clock).await?;
+                return Ok(Applied::Aws { bucket, source });
             }
             Decision::NotStored => {
                 let username = match username {
@@ -416,9 +417,12 @@ impl AuthMiddleware {
                 store: found.store.describe(),
                 status,
             },
-            Applied::Aws(source) => AuthError::AwsRejected {
+            // Keys stored for the bucket would win over the chain: the same advice.
+            Applied::Aws { bucket, source } => AuthError::Rejected {
+                login: format!("s3://{bucket}"),
                 host,
-                source_name: source,
+                key: format!("s3://{bucket}"),
+                store: source,
                 status,
             },
             Applied::Other { credential, what } => AuthError::Rejected {

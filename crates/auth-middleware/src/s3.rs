@@ -82,12 +82,12 @@ impl S3Options {
 }
 
 /// Signs a request for `s3://bucket/key` with the AWS credentials of [`S3Options::aws`] (the
-/// request has no stored keys). Returns where the keys came from.
+/// request has no stored keys). Returns the bucket and where the keys came from.
 pub(crate) async fn sign_s3_url_from_aws(
     request: &mut Request,
     options: &S3Options,
     now: impl Fn() -> SystemTime,
-) -> Result<String, AuthError> {
+) -> Result<(String, String), AuthError> {
     let url = request.url().as_str();
     let s3_url = S3Url::parse(url)?;
     let bucket = s3_url.bucket();
@@ -117,8 +117,9 @@ pub(crate) async fn sign_s3_url_from_aws(
     let settings = options.settings(bucket);
     let endpoint = auth_s3::resolve(&s3_url, &settings)?;
     *request.url_mut() = endpoint;
+    let bucket = bucket.to_owned();
     sign(request, &credentials, settings.region(), now())?;
-    Ok(source)
+    Ok((bucket, source))
 }
 
 /// Turns a request for `s3://bucket/key` into a request to the bucket's endpoint signed with the

@@ -59,8 +59,11 @@ impl HttpConnector for ReqwestConnector {
             let response = builder.send().await.map_err(connector_error)?;
             let status = response.status();
             let headers = response.headers().clone();
-            let bytes = response.bytes().await.map_err(connector_error)?;
-            let mut http = http::Response::new(SdkBody::from(bytes));
+            // A streamed body, never an in-memory one: the SDK's orchestrator logs the response
+            // it receives at trace level, and an in-memory body prints its bytes, which for STS
+            // and SSO are the new secret and session token (a streamed body prints `BoxBody`).
+            let body = SdkBody::from_body_1_x(reqwest::Body::from(response));
+            let mut http = http::Response::new(body);
             *http.status_mut() = status;
             *http.headers_mut() = headers;
             HttpResponse::try_from(http).map_err(|err| ConnectorError::other(err.into(), None))
