@@ -32,7 +32,8 @@ Tasks:
                    public-api --check, and `cargo deny check`
                    (licenses, bans, sources; cargo-deny is installed into target/tools once)
   ci               What CI runs: lint, then test
-  bench [-- ARGS]  Build the release `auth`, then run every benchmark; ARGS go to `cargo bench`
+  bench [--quick] [-- ARGS]  Build the release `auth`, then run every benchmark; ARGS go to
+                   `cargo bench`; --quick runs each one briefly
                    (e.g. `cargo xtask bench -- --bench status`)
   fuzz --minutes N [--cases N]
                    Run the proptest properties (tests named `*prop*`) for N minutes, each round
@@ -201,7 +202,7 @@ const PEER_PACKAGES: &[(&str, &str)] = &[
     ("python3", "python3"),
     // The test "browser" and device-page user of the OpenID Connect provider (`peers::Oidc`).
     ("curl", "curl"),
-    // git over smart HTTP behind nginx (`peers::Git`): git's own http-backend through fcgiwrap.
+    // git over smart HTTP behind nginx (`peers::GitHttp`): git's own http-backend through fcgiwrap.
     ("git", "git"),
     ("fcgiwrap", "fcgiwrap"),
     // An OCI registry with htpasswd auth and the client that copies images into it
@@ -434,15 +435,38 @@ fn seed_from_clock() -> u64 {
         })
 }
 
-/// Every benchmark. `token_process` times the release `auth` binary, so build that first; `fetch`
-/// downloads from nginx, so install the peers.
+/// Every benchmark. `token_process` times the release `auth` binary against the release
+/// `rattler_peer` example and `secret-tool`, so build both first; `fetch` downloads from nginx
+/// and `token_process` asks a real gnome-keyring, so install the peers. `--quick` runs each
+/// benchmark briefly (criterion's `--quick`, fewer rounds in `token_process`'s summary).
 fn bench(args: &[String]) -> Result<()> {
+    let (quick, args) = match args.split_first() {
+        Some((first, rest)) if first == "--quick" => (true, rest),
+        _ => (false, args),
+    };
     let extra = match args.split_first() {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
-    // The middleware bench downloads from a real nginx.
     install_peers()?;
     cmd::run(cargo().args(["build", "--release", "-p", "auth-cli"]))?;
-    cmd::run(cargo().args(["bench", "--workspace"]).args(extra))
+    cmd::run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "auth-tests",
+        "--example",
+        "rattler_peer",
+    ]))?;
+    let mut bench = cargo();
+    bench.args(["bench", "--workspace"]).args(extra);
+    if quick {
+        bench.env("AUTH_BENCH_QUICK", "1");
+        // Only the criterion benches take `--quick`; libtest's bench harness of the library
+        // targets would refuse it.
+        if extra.is_empty() {
+            bench.args(["--bench", "*", "--", "--quick"]);
+        }
+    }
+    cmd::run(&mut bench)
 }
