@@ -12,6 +12,7 @@
 //! rattler_peer file-store PATH HOST JSON   the same for rattler's `FileStorage` at PATH
 //! rattler_peer file-get PATH HOST
 //! rattler_peer file-get-url PATH URL
+//! rattler_peer --version           print a line and exit: the start-up of a binary this size
 //! ```
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ fn main() -> Result<ExitCode> {
         Ok(Arc::new(FileStorage::from_path(PathBuf::from(path))?))
     };
     match args.as_slice() {
+        ["--version"] => Ok(print_version()),
         ["keyring-store", host, json] => store(&*keyring(), host, json),
         ["keyring-get", host] => print_found(keyring().get(host)?),
         ["keyring-list"] => print_map(keyring().list()?),
@@ -64,6 +66,14 @@ fn get_by_url(backend: Arc<dyn StorageBackend + Send + Sync>, url: &str) -> Resu
         Some((key, auth)) => print_map(vec![(key, auth)]),
         None => Ok(ExitCode::from(NONE)),
     }
+}
+
+/// What `auth --version` is measured against: a process that links the same libraries and
+/// does nothing.
+#[allow(clippy::print_stdout, reason = "this peer answers on stdout")]
+fn print_version() -> ExitCode {
+    println!("rattler_peer {}", env!("CARGO_PKG_VERSION"));
+    ExitCode::SUCCESS
 }
 
 #[allow(clippy::print_stdout, reason = "this peer answers on stdout")]
