@@ -114,6 +114,13 @@ impl World {
             &format!("{request}\n"),
         );
         assert_eq!(run.code, 0, "{}", self.sandbox.show(&run));
+        // The answer on stdout is the one place the token may be; the logs (AUTH_LOG=trace)
+        // hold none of its forms.
+        let logs = Run {
+            stdout: String::new(),
+            ..run.clone()
+        };
+        assert_no_token("the provider's logs", &logs);
         let mut lines = run.stdout.lines();
         assert_eq!(lines.next(), Some(r#"{"v":[1]}"#), "the hello comes first");
         let answer = serde_json::from_str(lines.next().expect("an answer line")).unwrap();

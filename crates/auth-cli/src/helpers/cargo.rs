@@ -209,16 +209,12 @@ impl CargoProvider<'_> {
     fn logout(&self, index: &IndexUrl, name: Option<&str>) -> Result<CredentialResponse, Error> {
         let resolver = self.resolver()?;
         let chain = &resolver.stores.chain;
-        if let Some(found) = chain
-            .get(&index.key)
-            .map_err(|err| cargo_error(err.into()))?
+        if let Some(found) = chain.get(&index.key).map_err(cargo_error)?
             && matches!(found.credential.auth, Authentication::OAuth { .. })
         {
             crate::oauth::revoke(&found.credential.auth, &index.key, self.printer);
         }
-        let removed = chain
-            .remove(&index.key)
-            .map_err(|err| cargo_error(err.into()))?;
+        let removed = chain.remove(&index.key).map_err(cargo_error)?;
         if removed.is_empty() {
             tracing::info!(
                 key = %index.key,
@@ -286,7 +282,8 @@ impl IndexUrl {
 
 /// An error for cargo to show (it prints the message and each cause), every line of it safe for
 /// a terminal.
-fn cargo_error(err: anyhow::Error) -> Error {
+fn cargo_error(err: impl Into<anyhow::Error>) -> Error {
+    let err: anyhow::Error = err.into();
     let mut messages: Vec<String> = err
         .chain()
         .map(|cause| escape_control(&cause.to_string()).into_owned())
