@@ -7,7 +7,7 @@
 //! keys, `credential_process`, `role_arn` with `source_profile` or `credential_source`, IAM
 //! Identity Center (SSO) with its token cache, `web_identity_token_file`); web identity from
 //! `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`; ECS container credentials; EC2 instance
-//! metadata (IMDSv2). [`AwsChain::describe`] says which of them a request would use, from the
+//! metadata (`IMDSv2`). [`AwsChain::describe`] says which of them a request would use, from the
 //! configuration alone, without asking any of them for keys.
 
 use std::borrow::Cow;
@@ -34,7 +34,7 @@ use crate::DEFAULT_REGION;
 
 /// How long before their expiry cached credentials are renewed. The SDK's own identity cache
 /// renews a few seconds early; five minutes leave room for a long download's later requests.
-pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_mins(5);
 
 /// Where the time comes from, for credential expiry and the SDK's signing of STS calls.
 pub type ChainClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -86,7 +86,7 @@ pub enum Source {
     },
     /// The ECS container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_*_URI`).
     Container,
-    /// EC2 instance metadata (IMDSv2).
+    /// EC2 instance metadata (`IMDSv2`).
     InstanceMetadata,
     /// None: instance metadata is switched off (`AWS_EC2_METADATA_DISABLED`) and nothing else
     /// is configured.
@@ -208,13 +208,12 @@ impl AwsChain {
         {
             return Ok(cached.clone());
         }
-        let (provider, source) = match &state.provider {
-            Some(built) => built.clone(),
-            None => {
-                let built = self.build().await;
-                state.provider = Some(built.clone());
-                built
-            }
+        let (provider, source) = if let Some(built) = &state.provider {
+            built.clone()
+        } else {
+            let built = self.build().await;
+            state.provider = Some(built.clone());
+            built
         };
         let credentials = provider
             .provide_credentials()

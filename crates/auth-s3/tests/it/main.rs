@@ -1,6 +1,7 @@
 //! Integration tests of `auth-s3` through its public API, plus the AWS SigV4 test suite run
 //! through the signer that API uses.
 
+mod chain;
 mod presigned;
 mod resolve;
 mod secrets;
