@@ -244,7 +244,7 @@ fn skopeo_copies_and_inspects_with_the_credential_only_auth_holds() {
 }
 
 #[test]
-fn the_protocol_answers_for_our_registries_only() {
+fn get_answers_for_our_registries_only() {
     let world = World::new();
     let host = world.host.as_str();
 
@@ -270,18 +270,7 @@ fn the_protocol_answers_for_our_registries_only() {
     }
     // A non-loopback registry: a look-alike gets nothing, nor does plain http, which the key
     // does not name.
-    let login = world.auth_stdin(
-        &[
-            "login",
-            "registry.example.org",
-            "--username",
-            USER,
-            "--password",
-            "-",
-        ],
-        PASSWORD,
-    );
-    assert_ok("auth login registry.example.org", &login);
+    log_in_elsewhere(&world);
     assert_eq!(
         world.helper("get", "registry.example.org").stdout,
         answer("registry.example.org")
@@ -295,10 +284,6 @@ fn the_protocol_answers_for_our_registries_only() {
         assert_eq!((run.code, run.stdout.as_str()), (1, NOT_FOUND), "{other}");
     }
     // A token is not a registry login: docker would take it for an identity token.
-    assert_ok(
-        "auth login --token",
-        &world.auth(&["login", "tokens.example.org", "--token", "tok-123"]),
-    );
     let token = world.helper("get", "tokens.example.org");
     assert_eq!((token.code, token.stdout.as_str()), (1, NOT_FOUND));
     assert!(
@@ -306,6 +291,34 @@ fn the_protocol_answers_for_our_registries_only() {
         "{}",
         token.stderr
     );
+}
+
+/// Logs in to `registry.example.org` with the password and to `tokens.example.org` with a
+/// token.
+fn log_in_elsewhere(world: &World) {
+    let login = world.auth_stdin(
+        &[
+            "login",
+            "registry.example.org",
+            "--username",
+            USER,
+            "--password",
+            "-",
+        ],
+        PASSWORD,
+    );
+    assert_ok("auth login registry.example.org", &login);
+    assert_ok(
+        "auth login --token",
+        &world.auth(&["login", "tokens.example.org", "--token", "tok-123"]),
+    );
+}
+
+#[test]
+fn list_store_and_erase_through_the_protocol() {
+    let world = World::new();
+    let host = world.host.as_str();
+    log_in_elsewhere(&world);
 
     // list: registries and user names, never a secret.
     let list = world.helper("list", "");
