@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 use auth_core::{Authentication, Credential, CredentialStore, HostKey, StoreError};
+use auth_store_env::EnvStore;
+use auth_store_file::FileStore;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -187,39 +189,48 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
     collected
         .entries
         .sort_by(|a, b| a.credential.key.as_str().cmp(b.credential.key.as_str()));
-    // Variables that give no credential: kept out of every lookup, listed here by name.
-    if let Some(env) = &survey.env
-        && let Some(at) = collected
-            .stores
-            .iter()
-            .position(|store| store.name == "env")
-    {
-        collected
-            .unknown
-            .extend(env.problems().iter().map(|problem| Unknown {
-                store: at,
-                key: problem.variable.clone(),
-                reason: problem.reason.clone(),
-            }));
-    }
-    for file in &survey.files {
-        let location = file.location();
-        let Some(at) = collected
-            .stores
-            .iter()
-            .position(|store| store.name == file.name() && store.location == location)
-        else {
-            continue;
-        };
-        collected
-            .unknown
-            .extend(file.unknown_entries().into_iter().map(|entry| Unknown {
-                store: at,
-                key: entry.key.to_string(),
-                reason: entry.reason,
-            }));
-    }
+    collected.add_unknown(survey.env.as_deref(), &survey.files);
     collected
+}
+
+impl Collected {
+    /// What is kept out of every lookup: the variables of the `env` store that give no
+    /// credential (by name), and the unknown entries of each credentials file.
+    fn add_unknown(&mut self, env: Option<&EnvStore>, files: &[Arc<FileStore>]) {
+        let collected = self;
+        // Variables that give no credential: kept out of every lookup, listed here by name.
+        if let Some(env) = env
+            && let Some(at) = collected
+                .stores
+                .iter()
+                .position(|store| store.name == "env")
+        {
+            collected
+                .unknown
+                .extend(env.problems().iter().map(|problem| Unknown {
+                    store: at,
+                    key: problem.variable.clone(),
+                    reason: problem.reason.clone(),
+                }));
+        }
+        for file in files {
+            let location = file.location();
+            let Some(at) = collected
+                .stores
+                .iter()
+                .position(|store| store.name == file.name() && store.location == location)
+            else {
+                continue;
+            };
+            collected
+                .unknown
+                .extend(file.unknown_entries().into_iter().map(|entry| Unknown {
+                    store: at,
+                    key: entry.key.to_string(),
+                    reason: entry.reason,
+                }));
+        }
+    }
 }
 
 /// One store's entries, and whether it could answer.
