@@ -1,20 +1,5 @@
-//! A `reqwest-middleware` middleware that authenticates every request with the credential
-//! stored for its URL, follows redirects itself so no credential crosses to another origin,
-//! and turns a 401 or 403 into an error that says what to do.
-//!
-//! ```no_run
-//! # async fn example(chain: auth_core::StoreChain) -> Result<(), Box<dyn std::error::Error>> {
-//! use auth_middleware::AuthMiddleware;
-//!
-//! let middleware = AuthMiddleware::new(chain, auth_middleware::system_clock());
-//! let client = auth_middleware::client(reqwest::Client::builder(), middleware)?;
-//! let repodata = client.get("https://repo.prefix.dev/my-channel/noarch/repodata.json").send().await?;
-//! # Ok(()) }
-//! ```
-//!
-//! Build the client with [`client`] (or with `redirect::Policy::none()`): the middleware follows
-//! redirects so it can ask the store for each hop's own credential; a client that follows them
-//! itself would carry the first hop's `Authorization` to wherever reqwest thinks is safe.
+//! A reqwest middleware that authenticates each request for its URL; the crate docs are its README.
+#![doc = include_str!("../README.md")]
 
 mod apply;
 mod error;

@@ -1,20 +1,5 @@
-//! OAuth 2.0 / `OpenID` Connect login, refresh and revocation for package registries.
-//!
-//! A login discovers the provider (`OpenID` Connect Discovery, through `openidconnect`), then runs
-//! one of two flows for a public native client:
-//!
-//! - the authorization code flow (RFC 6749, section 4.1) with PKCE `S256` (RFC 7636), `state` and
-//!   `nonce`, the browser coming back to a loopback listener (RFC 8252, section 7.3);
-//! - the device authorization grant (RFC 8628), for machines without a browser.
-//!
-//! The result is an [`Authentication::OAuth`] in rattler's format, which [`refresh`] renews at the
-//! stored token endpoint (RFC 6749, section 6) without discovery, and [`revoke`] ends (RFC 7009).
-//!
-//! The key design decision: this crate speaks OAuth but never decides for the user. It does not
-//! print, read the environment or the clock: the caller passes a [`LoginUi`] (the CLI prints the
-//! device code, opens the browser) and the time. `openidconnect` runs without its bundled HTTP
-//! client, over the caller's reqwest client. Tokens are [`Secret`]s from the moment they are read,
-//! and no error message quotes one.
+//! OAuth 2.0 / `OpenID` Connect login, refresh and revocation; the crate docs are its README.
+#![doc = include_str!("../README.md")]
 
 mod code_flow;
 mod coordinate;

@@ -1,16 +1,5 @@
-//! S3 for `auth`: `s3://bucket/key` URLs as HTTP(S) URLs ([`resolve`]) and AWS Signature
-//! Version 4 signing of the requests to them ([`sign_headers`], [`presign`]).
-//!
-//! The key design decision is to sign with the AWS SDK's own signer, `aws-sigv4`, configured as
-//! the S3 client configures it (the path signed as sent, never normalized or encoded twice,
-//! `x-amz-content-sha256` always present), rather than with crypto of our own; the integration
-//! tests run the AWS SigV4 test suite that ships with that crate through our code path. The
-//! crate does no I/O and reads neither the environment nor the clock: the caller passes in a
-//! lookup function for variables and the signing time.
-//!
-//! With the `chain` feature, [`AwsChain`] is the AWS SDK's own credential chain (`aws-config`):
-//! profiles, `credential_process`, assume role, SSO, web identity, containers and instance
-//! metadata, on the variables the caller passes in and over the caller's reqwest client.
+//! `s3://` URLs as HTTP(S) URLs and AWS SigV4 signing of S3 requests; the crate docs are its README.
+#![doc = include_str!("../README.md")]
 
 mod address;
 #[cfg(feature = "chain")]
