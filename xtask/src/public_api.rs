@@ -196,15 +196,14 @@ impl Walker<'_> {
             if !is_public(child_item) {
                 continue;
             }
-            match inner_kind(child_item) {
-                Some(("use", used)) => self.reexport(used, path),
-                _ => {
-                    let name = child_item
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("_");
-                    self.item(child, &format!("{path}::{name}"));
-                }
+            if let Some(("use", used)) = inner_kind(child_item) {
+                self.reexport(used, path);
+            } else {
+                let name = child_item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("_");
+                self.item(child, &format!("{path}::{name}"));
             }
         }
     }

@@ -22,9 +22,12 @@ use auth_middleware::AuthError;
 use clap::Parser as _;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::fmt::format::{DefaultFields, FormatEvent, FormatFields, Writer};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::commands::NoCredential;
@@ -78,7 +81,8 @@ fn exit_code(err: &anyhow::Error) -> u8 {
                 // says with the same code.
                 AuthError::NotLoggedIn { .. }
                 | AuthError::Withheld { .. }
-                | AuthError::NoS3Credentials { .. } => Some(4),
+                | AuthError::NoS3Credentials { .. }
+                | AuthError::AwsCredentials { .. } => Some(4),
                 _ => None,
             }
         })
@@ -109,17 +113,43 @@ fn init_logging(verbose: u8, quiet: u8, auth_log: Option<&str>, color: bool) {
         (2, _) => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
+    // The AWS SDK logs the requests it sends and the responses it reads at trace level: an SSO
+    // refresh body holds a refresh token and a client secret. Its crates stop at debug.
+    let sdk = Targets::new()
+        .with_default(level)
+        .with_targets(AWS_SDK_TARGETS.map(|target| (target, level.min(LevelFilter::DEBUG))));
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_ansi(color)
         .fmt_fields(EscapedFields::default());
     if verbose == 0 {
-        builder.event_format(PlainEvents { color }).init();
+        builder
+            .event_format(PlainEvents { color })
+            .finish()
+            .with(sdk)
+            .init();
     } else {
-        builder.without_time().with_target(verbose >= 3).init();
+        builder
+            .without_time()
+            .with_target(verbose >= 3)
+            .finish()
+            .with(sdk)
+            .init();
     }
 }
+
+/// The AWS SDK's crates, whose trace-level events may hold the bodies of credential requests.
+const AWS_SDK_TARGETS: [&str; 8] = [
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_sso",
+    "aws_sdk_ssooidc",
+    "aws_sdk_sts",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+];
 
 /// `warning: message`, as `Printer` writes it.
 struct PlainEvents {

@@ -41,16 +41,13 @@ pub(crate) enum Answer {
     Send {
         auth: Authentication,
         placement: Placement,
-        /// The stored entry it came from; `None` for the URL's own credentials or the
-        /// `keyring` command.
-        found: Option<Found>,
         /// Where it came from, for logs: "the keyring (Secret Service, service `rattler`)",
         /// "the URL", "the keyring command".
         source: String,
     },
     /// A credential is stored, but a download would not send it; the message says why
     /// (plain http to a host that is not loopback, a non-S3 credential for `s3://`).
-    Withheld { found: Found, message: String },
+    Withheld { message: String },
     /// Nothing is stored for the URL; the message says what to run, and names the stores that
     /// could not be asked.
     NotStored { message: String },
@@ -64,7 +61,7 @@ impl<'env> Resolver<'env> {
         auth_file: Option<&std::path::PathBuf>,
         provider: Option<KeyringProvider>,
     ) -> anyhow::Result<Self> {
-        let config = Config::load(Config::path(env).as_deref())?;
+        let config = Config::load_layered(env)?;
         let stores = stores::open_with(env, auth_file, &config)?;
         let provider = provider
             .or(config.pypi.keyring_provider)
@@ -88,7 +85,6 @@ impl<'env> Resolver<'env> {
             return Ok(Answer::Send {
                 auth,
                 placement: Placement::BasicHeader,
-                found: None,
                 source: "the URL".to_owned(),
             });
         }
@@ -101,7 +97,6 @@ impl<'env> Resolver<'env> {
                     auth,
                     placement,
                     source: found.store.describe(),
-                    found: Some(found),
                 })
             }
             Decision::Withhold { found, reason } => {
@@ -109,7 +104,7 @@ impl<'env> Resolver<'env> {
                     "a download of {shown} would send no credential: {}",
                     reason.explain(&found, &target)
                 );
-                Ok(Answer::Withheld { found, message })
+                Ok(Answer::Withheld { message })
             }
             Decision::NotStored => {
                 let username = username.map(str::to_owned).or_else(|| {
@@ -129,7 +124,6 @@ impl<'env> Resolver<'env> {
                         return Ok(Answer::Send {
                             auth: Authentication::BasicHTTP { username, password },
                             placement: Placement::BasicHeader,
-                            found: None,
                             source: "the keyring command".to_owned(),
                         });
                     }
@@ -169,7 +163,6 @@ impl<'env> Resolver<'env> {
                     auth,
                     placement,
                     source: found.store.describe(),
-                    found: Some(found),
                 })
             }
             None => Ok(Answer::NotStored {

@@ -119,7 +119,6 @@ pub(crate) fn unstored(
                 .map(|token| Secret::new(token.to_owned())),
         },
         placement: Placement::S3Signature,
-        found: None,
         source: source.to_string(),
     })
 }
