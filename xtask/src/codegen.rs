@@ -1,6 +1,6 @@
 //! `cargo xtask codegen`: docs/cli.md, the command-line reference, from the built binary's
 //! `--help`, walked down every subcommand it lists, and docs/man, the man pages of `auth` and of
-//! every subcommand, from the binary's hidden `auth __man-pages DIR` (clap_mangen); `--check`
+//! every subcommand, from the binary's hidden `auth __man-pages DIR` (`clap_mangen`); `--check`
 //! fails when a committed file is stale, missing or no longer generated.
 
 use std::path::Path;
@@ -130,8 +130,9 @@ pub(crate) fn file_names(dir: &Path) -> Result<Vec<String>> {
         let entry = entry.with_context(|| format!("could not list {}", dir.display()))?;
         let name = entry.file_name().into_string().map_err(|name| {
             anyhow::anyhow!(
-                "{} holds a file whose name is not UTF-8: {name:?}",
-                dir.display()
+                "{} holds a file whose name is not UTF-8: {}",
+                dir.display(),
+                std::path::Path::new(&name).display()
             )
         })?;
         names.push(name);

@@ -21,7 +21,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::cmd;
 
-/// The shells `auth completions` has scripts for, with clap_complete's file names for them.
+/// The shells `auth completions` has scripts for, with `clap_complete`'s file names for them.
 const COMPLETIONS: &[(&str, &str)] = &[
     ("bash", "auth.bash"),
     ("elvish", "auth.elv"),
@@ -266,7 +266,7 @@ fn tar_gz(stem: &str, files: &BTreeMap<String, (u32, Vec<u8>)>, epoch: u64) -> R
     let gzip = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(255)
-        .write(Vec::new(), flate2::Compression::best());
+        .write(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gzip);
     let mut directories = std::collections::BTreeSet::from([String::new()]);
     for name in files.keys() {

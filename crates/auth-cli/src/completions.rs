@@ -1,9 +1,9 @@
-//! `auth completions SHELL` (clap_complete's scripts) and the hidden `auth __man-pages DIR`
-//! (clap_mangen's pages) that `cargo xtask codegen` writes into docs/man.
+//! `auth completions SHELL` (`clap_complete`'s scripts) and the hidden `auth __man-pages DIR`
+//! (`clap_mangen`'s pages) that `cargo xtask codegen` writes into `docs/man`.
 //!
 //! Both are made from the same clap tree as the parser, so a new flag or subcommand reaches the
 //! scripts and the pages without anyone listing it. The scripts are static: they complete
-//! subcommands, flags and the values of value enums, not stored hosts (clap_complete's dynamic
+//! subcommands, flags and the values of value enums, not stored hosts (`clap_complete`'s dynamic
 //! completion is still behind its `unstable-dynamic` feature, and would read every store,
 //! keyring included, on each Tab).
 
@@ -30,7 +30,7 @@ pub(crate) fn print(shell: clap_complete::Shell) -> anyhow::Result<()> {
 
 /// `auth`'s command tree as a shell completes it: the parser's, without hidden subcommands.
 ///
-/// clap_complete lists a hidden subcommand like any other (it hides only hidden possible
+/// `clap_complete` lists a hidden subcommand like any other (it hides only hidden possible
 /// values), and clap has no way to remove one, so the root is rebuilt from its visible parts.
 /// Only what the generators read is kept: the name, version, arguments and subcommands.
 fn completable() -> clap::Command {
