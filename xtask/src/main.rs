@@ -383,6 +383,18 @@ fn lint() -> Result<()> {
     codegen::run(codegen::Mode::Check)?;
     public_api::docs()?;
     public_api::run(public_api::Mode::Check)?;
+    // Every publishable crate packages (metadata, versions on path dependencies, its README).
+    // `--no-verify`: building each crate again from its package was not measured to fit in lint.
+    cmd::run(cargo().args([
+        "package",
+        "--workspace",
+        "--exclude",
+        "auth-tests",
+        "--exclude",
+        "xtask",
+        "--allow-dirty",
+        "--no-verify",
+    ]))?;
     cargo_deny()
 }
 
