@@ -19,6 +19,7 @@ mod netrc;
 mod oauth;
 mod oauth_leaks;
 mod peers;
+mod pixi_config;
 mod rattler;
 mod redirects;
 mod round_trip;

@@ -1,4 +1,5 @@
-//! The config file, `$XDG_CONFIG_HOME/auth/config.toml` (else `~/.config/auth/config.toml`).
+//! The config file, `$XDG_CONFIG_HOME/auth/config.toml` (else `~/.config/auth/config.toml`),
+//! then pixi's global config files for the keys both read ([`Config::load_layered`]).
 //!
 //! ```toml
 //! authentication-override-file = "/path/to/credentials.json"  # the only source, like --auth-file
@@ -46,6 +47,41 @@ pub(crate) struct Config {
     /// Per-bucket S3 settings.
     #[serde(default)]
     pub(crate) s3_options: BTreeMap<String, S3BucketConfig>,
+    /// The config files that were read, auth's own first, then pixi's in lookup order.
+    #[serde(skip)]
+    sources: Vec<PathBuf>,
+}
+
+/// The keys `auth` reads from one of pixi's global config files; every other key is pixi's
+/// business and ignored. pixi also accepts the snake-case spellings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PixiFile {
+    #[serde(alias = "authentication_override_file")]
+    authentication_override_file: Option<PathBuf>,
+    #[serde(default, alias = "pypi_config")]
+    pypi_config: PixiPypi,
+    #[serde(default, alias = "s3_options")]
+    s3_options: BTreeMap<String, PixiBucket>,
+}
+
+/// `[pypi-config]` in pixi's file: `index-url` and the like are pixi's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PixiPypi {
+    #[serde(alias = "keyring_provider")]
+    keyring_provider: Option<KeyringProvider>,
+}
+
+/// `[s3-options.BUCKET]` in pixi's file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PixiBucket {
+    #[serde(alias = "endpoint_url")]
+    endpoint_url: Option<String>,
+    region: Option<String>,
+    #[serde(default, alias = "force_path_style")]
+    force_path_style: bool,
 }
 
 /// `[s3-options.BUCKET]`: how one bucket is reached.
@@ -82,6 +118,82 @@ impl Config {
                 .as_ref()
                 .map(|home| home.join(".config").join("auth").join("config.toml")),
         }
+    }
+
+    /// pixi's global config files, in the order `auth` consults them: the one pixi reads last
+    /// (and so lets win) first. `$PIXI_HOME/config.toml`, `~/.pixi/config.toml`,
+    /// `$XDG_CONFIG_HOME/pixi/config.toml`, `~/.config/pixi/config.toml`,
+    /// `/etc/pixi/config.toml`; a path named twice is read once.
+    pub(crate) fn pixi_paths(env: &Env) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        paths.extend(env.pixi_home.as_ref().map(|dir| dir.join("config.toml")));
+        paths.extend(
+            env.home
+                .as_ref()
+                .map(|home| home.join(".pixi").join("config.toml")),
+        );
+        paths.extend(
+            env.xdg_config_home
+                .as_ref()
+                .map(|dir| dir.join("pixi").join("config.toml")),
+        );
+        paths.extend(
+            env.home
+                .as_ref()
+                .map(|home| home.join(".config").join("pixi").join("config.toml")),
+        );
+        paths.push(PathBuf::from("/etc/pixi/config.toml"));
+        let mut seen = std::collections::BTreeSet::new();
+        paths.retain(|path| seen.insert(path.clone()));
+        paths
+    }
+
+    /// Reads auth's own config file, then each of pixi's ([`Config::pixi_paths`]): for each key
+    /// both read, the first file that sets it wins (for `s3-options`, each bucket). A file that
+    /// cannot be read or parsed is an error naming it.
+    pub(crate) fn load_layered(env: &Env) -> anyhow::Result<Self> {
+        let own = Self::path(env);
+        let mut config = Self::load(own.as_deref())?;
+        if let Some(own) = own
+            && own.is_file()
+        {
+            config.sources.push(own);
+        }
+        for path in Self::pixi_paths(env) {
+            let Some(text) = read_regular(&path, "pixi's config file")? else {
+                continue;
+            };
+            let pixi: PixiFile = toml::from_str(&text).map_err(|err| {
+                anyhow::anyhow!(
+                    "pixi's config file {} is not valid: {}\nFix it (see pixi's documentation), \
+                     or move it away.",
+                    path.display(),
+                    err.to_string().trim_end()
+                )
+            })?;
+            config.authentication_override_file = config
+                .authentication_override_file
+                .take()
+                .or(pixi.authentication_override_file);
+            config.pypi.keyring_provider = config
+                .pypi
+                .keyring_provider
+                .or(pixi.pypi_config.keyring_provider);
+            for (bucket, options) in pixi.s3_options {
+                config.s3_options.entry(bucket).or_insert(S3BucketConfig {
+                    endpoint_url: options.endpoint_url,
+                    region: options.region,
+                    force_path_style: options.force_path_style,
+                });
+            }
+            config.sources.push(path);
+        }
+        Ok(config)
+    }
+
+    /// The config files that were read, in the order they were consulted.
+    pub(crate) fn sources(&self) -> &[PathBuf] {
+        &self.sources
     }
 
     /// Reads the config file; a missing one is the defaults. Anything but a regular file (after
@@ -180,6 +292,27 @@ pub(crate) fn seconds_between(seconds: f64, max: f64) -> Result<Duration, String
         Err(format!(
             "must be a number of seconds between 0 and {max}, not {seconds}"
         ))
+    }
+}
+
+/// The text of the file at `path` (`what` names it in errors), `None` when there is none. Anything
+/// but a regular file is refused unopened.
+fn read_regular(path: &Path, what: &str) -> anyhow::Result<Option<String>> {
+    let unreadable = || format!("could not read {what} {}", path.display());
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(meta) => anyhow::bail!(
+            "{what} {} is {}, not a regular file; replace it with a TOML file, or remove it",
+            path.display(),
+            describe_file_type(meta.file_type())
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err).with_context(unreadable),
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err).with_context(unreadable),
     }
 }
 

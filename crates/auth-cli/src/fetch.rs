@@ -72,7 +72,7 @@ pub(crate) fn fetch(
     }
     // Decided before the request, so a bad -o costs no download.
     let target = Target::of(args.output.as_deref())?;
-    let config = Config::load(Config::path(env).as_deref())?;
+    let config = Config::load_layered(env)?;
     let stores = stores::open_with(env, global.auth_file.as_ref(), &config)?;
     let timeouts = Timeouts {
         connect: args

@@ -76,7 +76,7 @@ pub(crate) struct Survey {
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
-    let config = Config::load(Config::path(env).as_deref())?;
+    let config = Config::load_layered(env)?;
     open_with(env, auth_file, &config)
 }
 

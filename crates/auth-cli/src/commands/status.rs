@@ -38,6 +38,8 @@ const UNKNOWN_WARNINGS: usize = 20;
 pub(crate) struct Collected {
     config_path: Option<PathBuf>,
     config_error: Option<anyhow::Error>,
+    /// The config files read (auth's own, then pixi's), named in the table output.
+    config_sources: Vec<PathBuf>,
     /// No chain could be made: no home directory for the default one.
     chain_error: Option<anyhow::Error>,
     /// Whether the stores of this run are known: not when the config file, which may name the
@@ -88,7 +90,7 @@ struct Unknown {
 /// is shown beside what could be read.
 pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
     let config_path = Config::path(env);
-    let (config, config_error) = match Config::load(config_path.as_deref()) {
+    let (config, config_error) = match Config::load_layered(env) {
         Ok(config) => (Some(config), None),
         Err(err) => (None, Some(err)),
     };
@@ -105,6 +107,10 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
     };
     let mut collected = Collected {
         config_path,
+        config_sources: config
+            .as_ref()
+            .map(|c| c.sources().to_vec())
+            .unwrap_or_default(),
         config_error,
         chain_error: None,
         stores_known: false,
@@ -318,6 +324,10 @@ impl Collected {
         // One line a store, in the chain's order: `file: PATH`, `keyring: unavailable: WHY`,
         // `netrc: error: WHAT`. Escaped, as a table cell is: a path may hold control characters.
         writeln!(out)?;
+        for path in &self.config_sources {
+            let line = format!("config: {}", path.display());
+            writeln!(out, "{}", auth_core::escape_control(&line))?;
+        }
         for store in &self.stores {
             let line = match &store.health {
                 Health::Ok => format!("{}: {}", store.name, store.location),
