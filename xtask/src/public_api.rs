@@ -339,11 +339,7 @@ impl Walker<'_> {
             return;
         }
         let name = field.get("name").and_then(Value::as_str).unwrap_or("_");
-        let field_type = field
-            .get("inner")
-            .and_then(|inner| inner.get("struct_field"))
-            .map(ty)
-            .unwrap_or_default();
+        let field_type = field_type(field);
         self.lines
             .insert(format!("pub {path}.{name}: {field_type}"));
     }
@@ -365,11 +361,7 @@ impl Walker<'_> {
                     .flatten()
                     .map(
                         |field| match field.as_u64().and_then(|id| item(self.index, id)) {
-                            Some(field) => field
-                                .get("inner")
-                                .and_then(|inner| inner.get("struct_field"))
-                                .map(ty)
-                                .unwrap_or_default(),
+                            Some(field) => field_type(field),
                             None => "_".to_owned(),
                         },
                     )
@@ -382,12 +374,7 @@ impl Walker<'_> {
                     .filter_map(|id| item(self.index, id))
                     .map(|field| {
                         let name = field.get("name").and_then(Value::as_str).unwrap_or("_");
-                        let field_type = field
-                            .get("inner")
-                            .and_then(|inner| inner.get("struct_field"))
-                            .map(ty)
-                            .unwrap_or_default();
-                        format!("{name}: {field_type}")
+                        format!("{name}: {}", field_type(field))
                     })
                     .collect();
                 format!(" {{ {} }}", fields.join(", "))
@@ -630,6 +617,15 @@ fn path_name(path: &Value) -> String {
             None => name,
         },
     }
+}
+
+/// The type of a struct field or a variant's field.
+fn field_type(field: &Value) -> String {
+    field
+        .get("inner")
+        .and_then(|inner| inner.get("struct_field"))
+        .map(ty)
+        .unwrap_or_default()
 }
 
 /// A type as Rust spells it, near enough to read a change.

@@ -228,6 +228,23 @@ impl Builder<'_> {
     }
 
     /// Adds a candidate after [`Authentication::validate`], which never quotes the value.
+    /// A user name and a password from two variables, as one Basic entry; nothing when either
+    /// value is unusable (`value` has reported it).
+    fn push_basic(&mut self, key: HostKey, user: &str, password: &str, rank: u8) {
+        let vars = self.vars;
+        let (Some(username), Some(secret)) = (
+            self.value(user, &vars[user]),
+            self.value(password, &vars[password]),
+        ) else {
+            return;
+        };
+        let auth = Authentication::BasicHTTP {
+            username: username.expose().clone(),
+            password: secret,
+        };
+        self.push(key, auth, vec![user.to_owned(), password.to_owned()], rank);
+    }
+
     fn push(&mut self, key: HostKey, auth: Authentication, variables: Vec<String>, rank: u8) {
         if let Err(err) = auth.validate() {
             let first = variables.first().cloned().unwrap_or_default();
@@ -290,22 +307,7 @@ impl Builder<'_> {
         for (_, (key, user, password)) in pairs {
             match (user, password) {
                 (Some(user), Some(password)) => {
-                    let (Some(username), Some(secret)) = (
-                        self.value(user, &vars[user]),
-                        self.value(password, &vars[password]),
-                    ) else {
-                        continue;
-                    };
-                    let auth = Authentication::BasicHTTP {
-                        username: username.expose().clone(),
-                        password: secret,
-                    };
-                    self.push(
-                        key,
-                        auth,
-                        vec![user.to_owned(), password.to_owned()],
-                        rank::AUTH_BASIC,
-                    );
+                    self.push_basic(key, user, password, rank::AUTH_BASIC);
                 }
                 (Some(user), None) => self.problem(
                     user,
@@ -392,22 +394,7 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            let (Some(username), Some(secret)) = (
-                self.value(user, &vars[user]),
-                self.value(password, &vars[password]),
-            ) else {
-                continue;
-            };
-            let auth = Authentication::BasicHTTP {
-                username: username.expose().clone(),
-                password: secret,
-            };
-            self.push(
-                key,
-                auth,
-                vec![user.to_owned(), password.to_owned()],
-                rank::UV_INDEX,
-            );
+            self.push_basic(key, user, password, rank::UV_INDEX);
         }
     }
 
