@@ -38,10 +38,8 @@ fn bash_completions(sandbox: &Sandbox, lines: &[&str]) -> Vec<Vec<String>> {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let script = sandbox.home().join("auth.bash");
     std::fs::write(&script, &run.stdout).expect("write the bash script");
-    let input = lines
-        .iter()
-        .map(|line| format!("{line}\n"))
-        .collect::<String>();
+    let mut input = lines.join("\n");
+    input.push('\n');
     let mut bash = Command::new(system_program("bash", "bash"));
     bash.arg("--norc")
         .arg("--noprofile")

@@ -206,7 +206,7 @@ const CASES: &[(&str, i32, Setup, &[&str])] = &[
     ("status", 2, Setup::Empty, &["status", "--jsn"]),
     ("status", 2, Setup::Empty, &["status", "-v", "-q"]),
     ("token", 2, Setup::Empty, &["token"]),
-    ("helper", 2, Setup::Empty, &["helper"]),
+    ("helper", 2, Setup::Empty, &["helper", "svn"]),
     ("helper", 2, Setup::Empty, &["helper", "install", "svn"]),
     ("completions", 2, Setup::Empty, &["completions", "tcsh"]),
     (
@@ -306,9 +306,12 @@ fn check_exit_code(expected: i32) {
                 sandbox.show(&run)
             );
             if expected == 2 {
-                // clap's usage error, with its usage line.
+                // clap's usage error, with its usage line or (for a value outside a list, which
+                // clap answers with the list) its pointer to --help.
                 assert!(
-                    run.stderr.starts_with("error: ") && run.stderr.contains("Usage: auth "),
+                    run.stderr.starts_with("error: ")
+                        && (run.stderr.contains("Usage: auth ")
+                            || run.stderr.contains("For more information, try '--help'.")),
                     "{}",
                     sandbox.show(&run)
                 );

@@ -210,6 +210,7 @@ fn keyring_entries_rattler_stores_are_used_listed_and_deleted_by_auth() {
             "shadowed": false,
             "store": "keyring",
             "username": "alice",
+            "variables": null,
         }]),
         "{}",
         status.stdout

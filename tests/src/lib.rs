@@ -200,6 +200,9 @@ impl Sandbox {
             .env("HOME", self.home())
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
             .env("COLUMNS", "100")
+            // No test asks the EC2 instance metadata service: the AWS chain would otherwise try
+            // 169.254.169.254 for every bucket without keys.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

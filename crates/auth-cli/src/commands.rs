@@ -313,7 +313,7 @@ fn token(args: &TokenArgs, global: &GlobalArgs, env: &Env) -> anyhow::Result<()>
             .with_context(|| format!("`{shown}` is not a host name or URL"))?;
         // Exactly what a download of this URL would send: the one resolution every consumer
         // shares.
-        resolver.resolve(&url, None)?
+        resolver.resolve_shown(&url, None, &shown)?
     };
     match answer {
         Answer::Send { auth, source, .. } => {

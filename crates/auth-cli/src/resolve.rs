@@ -79,7 +79,18 @@ impl<'env> Resolver<'env> {
     /// URL (git's `username=`), used as the URL's own user name is: to ask the `keyring`
     /// command, never to pick a stored entry.
     pub(crate) fn resolve(&self, url: &url::Url, username: Option<&str>) -> anyhow::Result<Answer> {
-        let shown = redact_url(url.as_str());
+        self.resolve_shown(url, username, &redact_url(url.as_str()))
+    }
+
+    /// [`Resolver::resolve`], with messages naming the URL as `shown` (what the user typed,
+    /// redacted: `auth token example.com` says "example.com", not "https://example.com/").
+    pub(crate) fn resolve_shown(
+        &self,
+        url: &url::Url,
+        username: Option<&str>,
+        shown: &str,
+    ) -> anyhow::Result<Answer> {
+        let shown = shown.to_owned();
         // A URL's own `user:password@` is what a download sends, whatever is stored.
         if let Some(auth) = auth_core::url_credential(url) {
             return Ok(Answer::Send {

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use auth_core::{Authentication, Placement, Secret, redact_url};
 use auth_middleware::{AwsCredentials, AwsCredentialsError, S3Options};
-use auth_s3::{AwsChain, S3Settings};
+use auth_s3::{AwsChain, S3Settings, Source};
 use aws_credential_types::Credentials;
 
 use crate::config::Config;
@@ -104,11 +104,19 @@ pub(crate) fn unstored(
     let http = auth_middleware::reqwest_client(reqwest::Client::builder())
         .context("could not set up the HTTP client")?;
     let chain = chain(env, http);
-    let (credentials, source) = crate::oauth::runtime()?
-        .block_on(chain.credentials())
-        .with_context(|| {
-            format!("no S3 credentials for s3://{bucket} from the AWS credential chain")
-        })?;
+    let runtime = crate::oauth::runtime()?;
+    if runtime.block_on(chain.describe()) == Source::Nothing {
+        return Ok(Answer::NotStored {
+            message: format!(
+                "{}, and the AWS credential chain has no source (nothing is configured and \
+                 AWS_EC2_METADATA_DISABLED is set)",
+                not_stored()
+            ),
+        });
+    }
+    let (credentials, source) = runtime.block_on(chain.credentials()).with_context(|| {
+        format!("no S3 credentials for s3://{bucket} from the AWS credential chain")
+    })?;
     tracing::info!("the AWS credential chain gave keys for s3://{bucket} from {source}");
     Ok(Answer::Send {
         auth: Authentication::S3Credentials {
@@ -125,15 +133,20 @@ pub(crate) fn unstored(
 
 /// `auth status`'s line for the chain: `("aws", "for s3:// buckets without s3-options: AWS
 /// profile `conda` (SSO)")`. Only the variables and the profile files are read; no STS, SSO or
-/// metadata call is made.
-pub(crate) fn status_source(env: &Env) -> (String, String) {
+/// metadata call is made. `None` when nothing of AWS is configured (the chain would only try
+/// instance metadata): a machine that never uses S3 gets no line about it, and on EC2 `auth
+/// token s3://…` says where its keys came from.
+pub(crate) fn status_source(env: &Env) -> Option<(String, String)> {
     let http = auth_middleware::reqwest_client(reqwest::Client::builder());
     let described = match (http, crate::oauth::runtime()) {
-        (Ok(http), Ok(runtime)) => runtime.block_on(chain(env, http).describe()).to_string(),
-        _ => "not resolved".to_owned(),
+        (Ok(http), Ok(runtime)) => runtime.block_on(chain(env, http).describe()),
+        _ => return Some(("aws".to_owned(), "not resolved".to_owned())),
     };
-    (
+    if matches!(described, Source::InstanceMetadata | Source::Nothing) {
+        return None;
+    }
+    Some((
         "aws".to_owned(),
         format!("for s3:// buckets without s3-options: {described}"),
-    )
+    ))
 }

@@ -185,12 +185,13 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
         }
     }
     // Where S3 buckets without s3-options take keys from (described, never resolved).
-    let (name, location) = crate::s3::status_source(env);
-    collected.stores.push(StoreStatus {
-        name,
-        location,
-        health: Health::Ok,
-    });
+    if let Some((name, location)) = crate::s3::status_source(env) {
+        collected.stores.push(StoreStatus {
+            name,
+            location,
+            health: Health::Ok,
+        });
+    }
     // Stable: under one key, the earlier store's entry comes first.
     collected
         .entries
