@@ -352,7 +352,10 @@ pub(crate) struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
-    /// A host (prefix.dev), a URL (https://repo.prefix.dev/channel, s3://bucket/key) or a stored key (*.prefix.dev)
+    // The help is an attribute rather than a doc comment: rustdoc would want the URL in `<>`.
+    #[arg(
+        help = "A host (prefix.dev), a URL (https://repo.prefix.dev/channel, s3://bucket/key) or a stored key (*.prefix.dev)"
+    )]
     pub(crate) host: String,
 }
 

@@ -3,7 +3,7 @@
 //!
 //! The steps are the middleware's, in its order, so what a helper hands to git and what
 //! `auth fetch` sends cannot disagree: the URL's own `user:password@` wins; then the library's
-//! one decision ([`StoreChain::decide`]); an OAuth token close to expiry is refreshed first; and
+//! one decision ([`StoreChain::decide`](auth_core::StoreChain::decide)); an OAuth token close to expiry is refreshed first; and
 //! for a URL with a user name and nothing stored, the PyPI `keyring` command when the config
 //! (or a flag) turns the subprocess provider on.
 
@@ -83,7 +83,7 @@ impl<'env> Resolver<'env> {
     }
 
     /// [`Resolver::resolve`], with messages naming the URL as `shown` (what the user typed,
-    /// redacted: `auth token example.com` says "example.com", not "https://example.com/").
+    /// redacted: `auth token example.com` says "example.com", not `https://example.com/`).
     pub(crate) fn resolve_shown(
         &self,
         url: &url::Url,

@@ -6,7 +6,7 @@
 //! stopped (by its PID, or by shutting its runtime down) when its handle is dropped. A peer that
 //! cannot start fails the test with a message that says what to install: `cargo xtask test`
 //! installs every one of them. None of them is ever skipped. Every wait on one (to start, to
-//! answer, to stop) has a deadline ([`crate::deadline`]): a peer that hangs fails the test.
+//! answer, to stop) has a deadline ([`mod@crate::deadline`]): a peer that hangs fails the test.
 
 pub mod cargo_registry;
 pub mod git;

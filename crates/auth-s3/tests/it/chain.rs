@@ -47,10 +47,15 @@ fn chain(home: &Path, config: &str, vars: &[(&str, &str)]) -> AwsChain {
     AwsChain::new(variables, client(), Arc::new(now))
 }
 
-#[tokio::test]
-async fn describe_names_each_source_without_asking_it() {
-    let home = tempfile::tempdir().unwrap();
-    let profiles = "\
+/// Which variables, on which profile file, give which description.
+type DescribeCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+/// Profiles of every kind the chain tells apart.
+const PROFILES: &str = "\
 [default]
 aws_access_key_id = AKIDDEFAULT
 aws_secret_access_key = secret
@@ -85,11 +90,12 @@ web_identity_token_file = /var/run/token
 [profile empty]
 region = eu-west-1
 ";
-    let web = [
-        ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
-        ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci"),
-    ];
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+
+#[tokio::test]
+async fn describe_names_each_source_without_asking_it() {
+    let home = tempfile::tempdir().unwrap();
+    let profiles = PROFILES;
+    let cases: &[DescribeCase] = &[
         (
             profiles,
             &[
@@ -142,7 +148,10 @@ region = eu-west-1
         ),
         (
             "",
-            &web,
+            &[
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+                ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci"),
+            ],
             "web identity, role arn:aws:iam::123456789012:role/ci",
         ),
         (

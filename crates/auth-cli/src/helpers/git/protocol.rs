@@ -3,7 +3,7 @@
 //! helper answers with.
 //!
 //! Every byte of a value is taken as it is (no quoting), so an answer holding a newline or a
-//! NUL would inject attributes of its own: [`Answer::write`] refuses one.
+//! NUL would inject attributes of its own: [`Answer::lines`] refuses one.
 
 use std::fmt::Write as _;
 use std::io::BufRead;
