@@ -1,5 +1,6 @@
-//! Which stores a command uses: an override file when one is set, else the default chain of the
-//! environment variables (`env`, read-only), the keyring, the credentials file and `.netrc`.
+//! Which stores a command uses: `auth_chain`'s chain (an override file when one is set, else the
+//! environment variables (`env`, read-only), the keyring, the credentials file and `.netrc`),
+//! fed from `Env` and the config, with the CLI's own messages.
 //!
 //! An override file (`RATTLER_AUTH_FILE`, `--auth-file`, the config's
 //! `authentication-override-file`) is the only source, as rattler reads `RATTLER_AUTH_FILE`: the
@@ -11,15 +12,14 @@
 //! them (a file that does not parse is never written), a broken `.netrc` is left out with a
 //! warning (it must not stop logins to the keyring).
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use auth_chain::{ChainEnv, ChainError, ChainOptions};
 use auth_core::{CredentialStore, Found, StoreChain};
 use auth_store_env::EnvStore;
 use auth_store_file::FileStore;
-use auth_store_keyring::{KeyringOptions, KeyringStore};
-use auth_store_netrc::NetrcStore;
 
 use crate::config::Config;
 use crate::env::Env;
@@ -70,9 +70,6 @@ pub(crate) struct Survey {
     /// The `env` store when it is in the chain, for the variables of its entries and its
     /// problems.
     pub(crate) env: Option<Arc<EnvStore>>,
-    file_chosen: bool,
-    lock_dir: PathBuf,
-    refresh_margin: std::time::Duration,
 }
 
 pub(crate) fn open(env: &Env, auth_file: Option<&PathBuf>) -> anyhow::Result<Stores> {
@@ -86,27 +83,51 @@ pub(crate) fn open_with(
     auth_file: Option<&PathBuf>,
     config: &Config,
 ) -> anyhow::Result<Stores> {
-    let survey = survey_with(env, auth_file, config)?;
-    let mut stores: Vec<Arc<dyn CredentialStore>> = Vec::with_capacity(survey.slots.len());
-    for slot in survey.slots {
-        match slot {
-            Slot::Open(store) => stores.push(store),
-            // A broken .netrc must not stop logins to the keyring; say why it is not used.
-            Slot::Broken(broken) if broken.name == "netrc" => {
-                tracing::warn!("{}", one_line(&broken.error));
-            }
-            // A credentials file that could not be read stops every command: one that does not
-            // parse must never be overwritten, and a lookup without it could answer wrongly.
-            Slot::Broken(broken) => return Err(broken.error),
-        }
+    let chain =
+        auth_chain::open(&chain_env(env), &options(env, auth_file, config)).map_err(chain_error)?;
+    // A broken .netrc must not stop logins to the keyring; say why it is not used.
+    for left_out in &chain.left_out {
+        tracing::warn!("{}", left_out.reason);
     }
     Ok(Stores {
-        chain: StoreChain::new(stores),
-        file_chosen: survey.file_chosen,
-        lock_dir: survey.lock_dir,
-        refresh_margin: survey.refresh_margin,
-        env: survey.env,
+        file_chosen: chain.chosen.is_some(),
+        lock_dir: chain.lock_dir,
+        refresh_margin: chain.refresh_margin,
+        env: chain.env,
+        chain: chain.chain,
     })
+}
+
+/// The variables of `env` the chain reads (`AWS_*` are the S3 code's, in `s3.rs`).
+fn chain_env(env: &Env) -> ChainEnv {
+    ChainEnv {
+        home: env.home.clone(),
+        rattler_auth_file: env.rattler_auth_file.clone(),
+        netrc: env.netrc.clone(),
+        credential_vars: env.credential_vars.clone(),
+        aws: BTreeMap::new(),
+    }
+}
+
+/// The command line's and the config's part of the chain.
+fn options(env: &Env, auth_file: Option<&PathBuf>, config: &Config) -> ChainOptions {
+    ChainOptions {
+        auth_file: auth_file.cloned(),
+        override_file: config.authentication_override_file.clone(),
+        keyring_timeout: config.keyring_timeout(),
+        interactive: env.stdin_is_terminal,
+        refresh_margin: config.oauth_refresh_margin(),
+    }
+}
+
+/// The library's error in the CLI's words: without a home directory, `--auth-file` is a way out.
+fn chain_error(err: ChainError) -> anyhow::Error {
+    match err {
+        ChainError::NoHome => anyhow::anyhow!(
+            "cannot find the home directory for ~/.rattler/credentials.json; set HOME, or pass --auth-file PATH"
+        ),
+        other => other.into(),
+    }
 }
 
 /// The credentials file a run uses alone, and what chose it: `RATTLER_AUTH_FILE` >
@@ -116,22 +137,8 @@ pub(crate) fn chosen_file(
     auth_file: Option<&PathBuf>,
     config: &Config,
 ) -> Option<(PathBuf, &'static str)> {
-    if let Some(path) = &env.rattler_auth_file {
-        if auth_file.is_some_and(|flag| flag != path) {
-            tracing::info!(
-                "RATTLER_AUTH_FILE={} takes precedence over --auth-file",
-                path.display()
-            );
-        }
-        Some((path.clone(), "RATTLER_AUTH_FILE"))
-    } else if let Some(path) = auth_file {
-        Some((path.clone(), "--auth-file"))
-    } else {
-        config
-            .authentication_override_file
-            .clone()
-            .map(|path| (path, "authentication-override-file in the config file"))
-    }
+    auth_chain::chosen_file(&chain_env(env), &options(env, auth_file, config))
+        .map(|chosen| (chosen.path, chosen.source.as_str()))
 }
 
 /// Opens every store of this run. Fails only when there is no chain at all (no home directory
@@ -141,77 +148,25 @@ pub(crate) fn survey_with(
     auth_file: Option<&PathBuf>,
     config: &Config,
 ) -> anyhow::Result<Survey> {
-    if let Some((path, source)) = chosen_file(env, auth_file, config) {
-        tracing::debug!(path = %path.display(), source, "using only this credentials file");
-        let lock_dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let (slot, files) = open_file(&path);
-        return Ok(Survey {
-            slots: vec![slot],
-            files,
-            env: None,
-            file_chosen: true,
-            lock_dir,
-            refresh_margin: config.oauth_refresh_margin(),
-        });
-    }
-
-    let home = env.home.as_ref().context(
-        "cannot find the home directory for ~/.rattler/credentials.json; set HOME, or pass --auth-file PATH",
-    )?;
-    let keyring = Arc::new(KeyringStore::new(KeyringOptions {
-        timeout: config.keyring_timeout(),
-        interactive: env.stdin_is_terminal,
-        ..KeyringOptions::default()
-    }));
-    let env_store = Arc::new(EnvStore::from_vars(&env.credential_vars));
-    for problem in env_store.problems() {
-        // Said by `status`; a download only notes it, since the variable may be meant for
-        // another tool.
-        tracing::debug!(variable = %problem.variable, "not used: {}", problem.reason);
-    }
-    let (file, files) = open_file(&home.join(".rattler").join("credentials.json"));
-    let netrc_path = auth_store_netrc::default_path(home, env.netrc.as_deref(), cfg!(windows));
-    let netrc = match NetrcStore::open(&netrc_path) {
-        Ok(netrc) => Slot::Open(Arc::new(netrc)),
-        Err(err) => Slot::Broken(Broken {
-            name: "netrc",
-            location: netrc_path.display().to_string(),
-            error: err.into(),
-        }),
-    };
-    Ok(Survey {
-        slots: vec![
-            Slot::Open(env_store.clone()),
-            Slot::Open(keyring),
-            file,
-            netrc,
-        ],
-        files,
-        env: Some(env_store),
-        file_chosen: false,
-        lock_dir: home.join(".rattler"),
-        refresh_margin: config.oauth_refresh_margin(),
-    })
-}
-
-fn open_file(path: &Path) -> (Slot, Vec<Arc<FileStore>>) {
-    match FileStore::open(path) {
-        Ok(file) => {
-            let file = Arc::new(file);
-            (Slot::Open(file.clone()), vec![file])
-        }
-        Err(err) => (
-            Slot::Broken(Broken {
-                name: "file",
-                location: path.display().to_string(),
-                error: err.into(),
+    let survey = auth_chain::survey(&chain_env(env), &options(env, auth_file, config))
+        .map_err(chain_error)?;
+    let slots = survey
+        .slots
+        .into_iter()
+        .map(|slot| match slot {
+            auth_chain::Slot::Open(store) => Slot::Open(store),
+            auth_chain::Slot::Broken(broken) => Slot::Broken(Broken {
+                name: broken.name,
+                location: broken.location,
+                error: broken.error.into(),
             }),
-            Vec::new(),
-        ),
-    }
+        })
+        .collect();
+    Ok(Survey {
+        slots,
+        files: survey.files,
+        env: survey.env,
+    })
 }
 
 impl Stores {
@@ -245,12 +200,7 @@ impl Stores {
 /// The stores a write passed over that are worth a warning: all but the `env` store, which
 /// never takes a write (so saying so each time would be noise).
 pub(crate) fn skipped_worth_saying(skipped: &[(String, String)]) -> Vec<&str> {
-    let env = EnvStore::default().describe();
-    skipped
-        .iter()
-        .filter(|(store, _)| *store != env)
-        .map(|(_, reason)| reason.as_str())
-        .collect()
+    auth_chain::skipped_worth_saying(skipped)
 }
 
 /// An error and its causes on one line, each said once: `what failed: why: why`.
