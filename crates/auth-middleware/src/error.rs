@@ -110,12 +110,13 @@ pub enum AuthError {
         source: auth_keyring_cli::KeyringCliError,
     },
     /// A refresh of an OAuth token failed; the request was not sent.
-    #[error("could not refresh the login for {host}: {reason}")]
+    #[error("could not refresh the login for {host}")]
     SessionExpired {
         /// The host.
         host: String,
-        /// Why the refresh failed.
-        reason: String,
+        /// Why the refresh failed: the [`TokenRefresher`](crate::TokenRefresher)'s error.
+        #[source]
+        source: crate::BoxError,
     },
     /// A redirect loop, or a very long chain.
     #[error("more than {max} redirects, starting at {url}")]

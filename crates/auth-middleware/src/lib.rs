@@ -37,12 +37,18 @@ pub fn system_clock() -> Clock {
 }
 
 /// Renews an OAuth access token before it expires. The OAuth layer implements it; the middleware
+/// The error of a hook an embedder implements ([`TokenRefresher`], [`AwsCredentials`]): any
+/// error, its causes kept (as `cargo-credential` does).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// calls it for every `OAuth` credential and sends what it returns.
 #[async_trait]
 pub trait TokenRefresher: Send + Sync + fmt::Debug {
     /// A credential to send instead of `found`'s (refreshed and stored), or `None` to send
-    /// `found`'s as it is. An error means the session is over; the request is not sent.
-    async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, String>;
+    /// `found`'s as it is. An error means the session is over; the request is not sent, and the
+    /// error becomes the source of [`AuthError::SessionExpired`]. Its message and causes must
+    /// hold no secret.
+    async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, BoxError>;
 }
 
 /// A reqwest client with this middleware and no redirect handling of its own.
@@ -273,9 +279,9 @@ impl AuthMiddleware {
             (Authentication::OAuth { .. }, Some(refresher)) => refresher
                 .fresh(&found)
                 .await
-                .map_err(|reason| AuthError::SessionExpired {
+                .map_err(|source| AuthError::SessionExpired {
                     host: host_of(request.url()),
-                    reason,
+                    source,
                 })?,
             _ => None,
         };

@@ -330,11 +330,12 @@ fn login_hint(key: &HostKey) -> String {
 
 #[async_trait::async_trait]
 impl auth_middleware::TokenRefresher for Refresher {
-    async fn fresh(&self, found: &Found) -> Result<Option<Authentication>, String> {
-        let fresh = Refresher::fresh(self, found).await.map_err(|err| {
-            tracing::debug!("the refresh failed: {}", error_chain(&err));
-            err.to_string()
-        })?;
+    async fn fresh(
+        &self,
+        found: &Found,
+    ) -> Result<Option<Authentication>, auth_middleware::BoxError> {
+        // The typed error, boxed: the middleware keeps it as its error's source, causes and all.
+        let fresh = Refresher::fresh(self, found).await?;
         // A long-running process keeps the login fresh from now on, before requests need it.
         if tokio::runtime::Handle::try_current().is_ok() {
             let current = match &fresh {
@@ -351,18 +352,6 @@ impl auth_middleware::TokenRefresher for Refresher {
         }
         Ok(fresh)
     }
-}
-
-/// An error and its causes on one line, for the middleware's message.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

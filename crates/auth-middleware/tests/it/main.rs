@@ -379,3 +379,76 @@ fn a_conda_token_goes_into_the_path_once_and_nowhere_else() {
     );
     assert!(!log.contains("Bearer") && !log.contains("Basic"), "{log}");
 }
+
+/// A refresher whose session is over, with a cause under its error.
+#[derive(Debug)]
+struct ExpiredSession;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the session for 127.0.0.1 has expired; run `auth login 127.0.0.1`")]
+struct Expired(#[source] std::io::Error);
+
+#[async_trait::async_trait]
+impl auth_middleware::TokenRefresher for ExpiredSession {
+    async fn fresh(
+        &self,
+        _found: &auth_core::Found,
+    ) -> Result<Option<Authentication>, auth_middleware::BoxError> {
+        Err(Box::new(Expired(std::io::Error::other("invalid_grant"))))
+    }
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_refreshers_error_as_the_source_and_sends_nothing() {
+    let mut builder = Nginx::builder();
+    let server = builder.recorder(&[]);
+    let nginx = builder.start();
+    let oauth = Authentication::OAuth {
+        audience: None,
+        access_token: Secret::new(TOKEN.into()),
+        refresh_token: Some(Secret::new("rt-middleware-16".into())),
+        expires_at: Some(0),
+        token_endpoint: "https://issuer.example.test/token".into(),
+        revocation_endpoint: None,
+        client_id: "rattler".into(),
+        issuer: None,
+        client_secret: None,
+    };
+    let middleware = AuthMiddleware::new(
+        chain(&[("127.0.0.1", oauth)]),
+        auth_middleware::system_clock(),
+    )
+    .with_refresher(Arc::new(ExpiredSession));
+    let err = runtime()
+        .block_on(client(middleware).get(nginx.url(server, "/pkg")).send())
+        .unwrap_err();
+    let auth = auth_error(&err);
+    assert!(
+        matches!(auth, AuthError::SessionExpired { host, .. } if host.starts_with("127.0.0.1:")),
+        "{auth:?}"
+    );
+    // The whole chain: the middleware's words, the refresher's, and the refresher's cause.
+    let mut chain = vec![auth.to_string()];
+    let mut source = std::error::Error::source(auth);
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert!(
+        chain[0].starts_with("could not refresh the login for 127.0.0.1:"),
+        "{chain:?}"
+    );
+    assert_eq!(
+        chain[1..],
+        [
+            "the session for 127.0.0.1 has expired; run `auth login 127.0.0.1`".to_owned(),
+            "invalid_grant".to_owned()
+        ]
+    );
+    let log = nginx.recorded(server);
+    assert!(
+        log.trim().is_empty(),
+        "nothing is sent after a failed refresh: {log}"
+    );
+}
