@@ -1,5 +1,7 @@
-//! `KeyringStore`: the probe, the per-process index, and reads and writes through `keyring-core`.
+//! `KeyringStore`: the probe, the per-process index, reads (on the Secret Service straight on
+//! D-Bus, else through `keyring-core`) and writes through `keyring-core`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, mpsc};
 use std::time::Duration;
 
@@ -36,7 +38,7 @@ impl Default for KeyringOptions {
 #[derive(Debug)]
 pub struct KeyringStore {
     options: KeyringOptions,
-    backend: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>>,
+    backend: OnceLock<Result<Backend, String>>,
     /// Every entry of the service, by key, found once per process; `None` until the first search.
     index: RwLock<Option<CredentialIndex<Arc<Slot>>>>,
     /// Why the last keyring call failed, when it did (a collection locked since the probe, say):
@@ -46,6 +48,26 @@ pub struct KeyringStore {
     /// Set when a call did not answer within the timeout. Its thread may still hold the
     /// connection, so every later call fails at once with this reason instead of waiting again.
     stuck: OnceLock<String>,
+}
+
+/// What the probe opened.
+#[derive(Debug)]
+struct Backend {
+    /// `keyring-core`'s store: the caller's, or opened by the probe; on the Secret Service
+    /// opened only when a write, a fresh read or a fallback of the direct path needs it.
+    core: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>>,
+    /// The Secret Service's direct read path: the search and secret reads, without
+    /// `keyring-core`'s round trips per item.
+    fast: Option<Arc<platform::Fast>>,
+}
+
+/// Where a slot's secret is read from.
+#[derive(Debug)]
+enum Source {
+    /// The keyring entry: the search's own, so no second search.
+    Entry(Entry),
+    /// The Secret Service item the direct path found, by object path.
+    Item(String),
 }
 
 /// One entry of the service: found by the search (which gives its account, the host key, but not
@@ -58,16 +80,15 @@ pub struct KeyringStore {
 #[derive(Debug)]
 struct Slot {
     key: HostKey,
-    /// The keyring entry to read the secret from: the search's own, so no second search.
-    entry: Entry,
+    source: Source,
     credential: OnceLock<Option<Arc<Credential>>>,
 }
 
 impl Slot {
-    fn unread(key: HostKey, entry: Entry) -> Arc<Self> {
+    fn unread(key: HostKey, source: Source) -> Arc<Self> {
         Arc::new(Self {
             key,
-            entry,
+            source,
             credential: OnceLock::new(),
         })
     }
@@ -75,7 +96,7 @@ impl Slot {
     fn read(key: HostKey, entry: Entry, credential: Option<Arc<Credential>>) -> Arc<Self> {
         Arc::new(Self {
             key,
-            entry,
+            source: Source::Entry(entry),
             credential: OnceLock::from(credential),
         })
     }
@@ -103,7 +124,10 @@ impl KeyringStore {
     /// `keyring_core::mock` in tests); no probe.
     pub fn with_store(store: Arc<keyring_core::CredentialStore>, options: KeyringOptions) -> Self {
         let backend = OnceLock::new();
-        let _ = backend.set(Ok(store));
+        let _ = backend.set(Ok(Backend {
+            core: OnceLock::from(Ok(store)),
+            fast: None,
+        }));
         Self {
             options,
             backend,
@@ -113,7 +137,7 @@ impl KeyringStore {
         }
     }
 
-    fn backend(&self) -> Result<Arc<keyring_core::CredentialStore>, StoreError> {
+    fn backend(&self) -> Result<&Backend, StoreError> {
         let interactive = self.options.interactive;
         let backend = self.backend.get_or_init(|| {
             let probed =
@@ -127,9 +151,35 @@ impl KeyringStore {
             if let Err(reason) = &result {
                 tracing::debug!(reason, "the keyring is unavailable");
             }
-            result
+            result.map(|opened| Backend {
+                core: opened
+                    .core
+                    .map_or_else(OnceLock::new, |core| OnceLock::from(Ok(core))),
+                fast: opened.fast.map(Arc::new),
+            })
         });
-        backend.clone().map_err(unavailable)
+        backend
+            .as_ref()
+            .map_err(|reason| unavailable(reason.clone()))
+    }
+
+    /// `keyring-core`'s store, opened (under the timeout) the first time it is needed.
+    fn core(&self) -> Result<Arc<keyring_core::CredentialStore>, StoreError> {
+        let backend = self.backend()?;
+        if let Some(reason) = self.stuck.get() {
+            return Err(unavailable(reason.clone()));
+        }
+        let core = backend.core.get_or_init(|| {
+            let opened = run_with_timeout(self.options.timeout, platform::open_core);
+            opened.unwrap_or_else(|| {
+                let reason = format!(
+                    "the keyring did not answer within {}",
+                    seconds(self.options.timeout)
+                );
+                Err(self.stuck.get_or_init(|| reason).clone())
+            })
+        });
+        core.clone().map_err(|reason| self.failed(reason))
     }
 
     /// Runs a keyring call; when nobody can answer a prompt, under the timeout. A failure is
@@ -174,9 +224,70 @@ impl KeyringStore {
         if read(&self.index).is_some() {
             return Ok(());
         }
-        let store = self.backend()?;
+        let found = match self.fast_search()? {
+            Some(found) => found,
+            None => self.core_search()?,
+        };
+        let mut index = CredentialIndex::new();
+        for (account, source) in found {
+            let Ok(key) = HostKey::parse(&account) else {
+                tracing::debug!(
+                    account = %auth_core::escape_control(&account),
+                    "skipping a keyring entry whose account is not a host key"
+                );
+                continue;
+            };
+            index.insert(key.clone(), Slot::unread(key, source));
+        }
+        // Another thread may have searched too, and this process may have written since.
+        write(&self.index).get_or_insert(index);
+        Ok(())
+    }
+
+    /// The search on the direct path: the account and item of every entry of the service, as
+    /// [`core_search`](Self::core_search) finds them; `None` when it leaves the search to
+    /// `keyring-core` (some items are locked, or the service answered what it did not expect).
+    fn fast_search(&self) -> Result<Option<Vec<(String, Source)>>, StoreError> {
+        let Some(fast) = self.backend()?.fast.clone() else {
+            return Ok(None);
+        };
         let service = self.options.service.clone();
-        let found: Vec<(String, Entry)> = self.call(move || {
+        let answer = self.call(move || {
+            let spec = platform::search_spec(&service);
+            let spec: HashMap<&str, &str> = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Ok(fast.search(&spec).map(|found| {
+                found.map(|found| {
+                    found
+                        .into_iter()
+                        .filter_map(|item| {
+                            let mut attributes = item.attributes;
+                            // What `keyring-core`'s item wrapper answers as its specifiers.
+                            let found_service = attributes.remove("service")?;
+                            let account = attributes.remove("username")?;
+                            (found_service == service).then(|| (account, Source::Item(item.path)))
+                        })
+                        .collect()
+                })
+            }))
+        })?;
+        match answer {
+            Ok(Some(found)) => Ok(Some(found)),
+            Ok(None) => {
+                tracing::debug!("some keyring items are locked; searching through keyring-core");
+                Ok(None)
+            }
+            Err(reason) => {
+                tracing::debug!(reason, "searching through keyring-core");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The search through `keyring-core`: the account and entry of every entry of the service.
+    fn core_search(&self) -> Result<Vec<(String, Source)>, StoreError> {
+        let store = self.core()?;
+        let service = self.options.service.clone();
+        self.call(move || {
             let spec = platform::search_spec(&service);
             let spec = spec.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let mut found = Vec::new();
@@ -192,25 +303,11 @@ impl KeyringStore {
                     }
                 };
                 if found_service == service {
-                    found.push((account, entry));
+                    found.push((account, Source::Entry(entry)));
                 }
             }
             Ok(found)
-        })?;
-        let mut index = CredentialIndex::new();
-        for (account, entry) in found {
-            let Ok(key) = HostKey::parse(&account) else {
-                tracing::debug!(
-                    account = %auth_core::escape_control(&account),
-                    "skipping a keyring entry whose account is not a host key"
-                );
-                continue;
-            };
-            index.insert(key.clone(), Slot::unread(key, entry));
-        }
-        // Another thread may have searched too, and this process may have written since.
-        write(&self.index).get_or_insert(index);
-        Ok(())
+        })
     }
 
     fn with_index<T>(
@@ -233,9 +330,88 @@ impl KeyringStore {
         if let Some(known) = slot.credential.get() {
             return Ok(known.clone());
         }
-        let reading = Arc::clone(&slot);
-        let secret = self.call(move || entry_answer(reading.entry.get_password()))?;
+        let (slot, secret) = self
+            .secrets(vec![slot])?
+            .pop()
+            .expect("one answer per slot");
         Ok(slot.fill(secret))
+    }
+
+    /// The secrets of these slots, each an answer to keep or the call's error: the items of the
+    /// direct path in one `GetSecrets`, then the rest (and any item that call did not answer)
+    /// through `keyring-core`, in one call under the timeout. The first failure of the keyring
+    /// ends the read, as a slot it could not read may be any of them.
+    #[allow(
+        clippy::type_complexity,
+        reason = "each slot with the answer to keep for it"
+    )]
+    fn secrets(
+        &self,
+        slots: Vec<Arc<Slot>>,
+    ) -> Result<Vec<(Arc<Slot>, Result<String, keyring_core::Error>)>, StoreError> {
+        let mut answered = Vec::with_capacity(slots.len());
+        let mut rest = Vec::new();
+        let items: Vec<String> = slots
+            .iter()
+            .filter_map(|slot| match &slot.source {
+                Source::Item(path) => Some(path.clone()),
+                Source::Entry(_) => None,
+            })
+            .collect();
+        let fast = self.backend()?.fast.clone();
+        let mut secrets = match fast {
+            Some(fast) if !items.is_empty() => {
+                match self.call(move || Ok(fast.secrets(&items)))? {
+                    Ok(secrets) => secrets,
+                    Err(reason) => {
+                        tracing::debug!(reason, "reading the secrets through keyring-core");
+                        HashMap::new()
+                    }
+                }
+            }
+            _ => HashMap::new(),
+        };
+        for slot in slots {
+            let secret = match &slot.source {
+                Source::Item(path) => secrets.remove(path),
+                Source::Entry(_) => None,
+            };
+            match secret {
+                Some(secret) => {
+                    let secret = String::from_utf8(secret)
+                        .map_err(|err| keyring_core::Error::BadEncoding(err.into_bytes()));
+                    answered.push((slot, secret));
+                }
+                None => rest.push(slot),
+            }
+        }
+        if rest.is_empty() {
+            return Ok(answered);
+        }
+        // An item the direct path found but could not read is read as `get_fresh` reads it.
+        let mut entries = Vec::with_capacity(rest.len());
+        for slot in &rest {
+            if let Source::Item(_) = slot.source {
+                let store = self.core()?;
+                entries.push(Some(self.entry(&store, &slot.key)?));
+            } else {
+                entries.push(None);
+            }
+        }
+        let read = self.call(move || {
+            let mut read = Vec::with_capacity(rest.len());
+            for (slot, entry) in rest.into_iter().zip(entries) {
+                let entry = match (&slot.source, &entry) {
+                    (Source::Entry(entry), _) | (Source::Item(_), Some(entry)) => entry,
+                    (Source::Item(_), None) => unreachable!("an entry was made for every item"),
+                };
+                let secret = entry_answer(entry.get_password())?;
+                read.push((slot, secret));
+            }
+            Ok(read)
+        })?;
+        answered.extend(read);
+        Ok(answered)
     }
 
     fn entry(
@@ -285,7 +461,7 @@ impl CredentialStore for KeyringStore {
 
     /// Reads this one entry from the keyring again and updates the cache with it.
     fn get_fresh(&self, key: &HostKey) -> Result<Option<Arc<Credential>>, StoreError> {
-        let store = self.backend()?;
+        let store = self.core()?;
         let entry = self.entry(&store, key)?;
         let (entry, secret) = self.call(move || match entry.get_password() {
             Err(keyring_core::Error::NoEntry) => Ok((entry, None)),
@@ -313,7 +489,7 @@ impl CredentialStore for KeyringStore {
     }
 
     fn set(&self, key: &HostKey, auth: &Authentication) -> Result<(), StoreError> {
-        let store = self.backend()?;
+        let store = self.core()?;
         let entry = self.entry(&store, key)?;
         let json = serde_json::to_string(auth).expect("a credential always serializes");
         let entry = self.call(move || entry.set_password(&json).map(|()| entry))?;
@@ -331,7 +507,7 @@ impl CredentialStore for KeyringStore {
     }
 
     fn remove(&self, key: &HostKey) -> Result<bool, StoreError> {
-        let store = self.backend()?;
+        let store = self.core()?;
         let entry = self.entry(&store, key)?;
         let removed = self.call(move || match entry.delete_credential() {
             Ok(()) => Ok(true),
@@ -344,7 +520,8 @@ impl CredentialStore for KeyringStore {
         Ok(removed)
     }
 
-    /// Every entry, so every secret not read yet is read now, in one call under the timeout.
+    /// Every entry, so every secret not read yet is read now: on the direct path in one
+    /// `GetSecrets`, else in one call under the timeout.
     fn list(&self) -> Result<Vec<Arc<Credential>>, StoreError> {
         let slots: Vec<Arc<Slot>> =
             self.with_index(|index| index.iter().map(|(_, slot)| Arc::clone(slot)).collect())?;
@@ -356,15 +533,7 @@ impl CredentialStore for KeyringStore {
         if !unread.is_empty() {
             // Every answer of an entry is kept; the first failure of the keyring ends the
             // listing, as an entry it could not read may be any of them.
-            let read = self.call(move || {
-                let mut read = Vec::with_capacity(unread.len());
-                for slot in unread {
-                    let secret = entry_answer(slot.entry.get_password())?;
-                    read.push((slot, secret));
-                }
-                Ok(read)
-            })?;
-            for (slot, secret) in read {
+            for (slot, secret) in self.secrets(unread)? {
                 slot.fill(secret);
             }
         }

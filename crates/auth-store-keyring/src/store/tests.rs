@@ -748,7 +748,7 @@ fn an_entry_not_understood_is_described_by_key_and_shape_only() {
         Duration::from_secs(5),
     );
     // Not text: the Secret Service stores bytes.
-    let backend = setup.store.backend().unwrap();
+    let backend = setup.store.core().unwrap();
     Entry::new_in_store(&backend, "rattler", "h.example.com")
         .unwrap()
         .set_secret(b"\xffSECRETZZ123")
