@@ -3,6 +3,7 @@
 
 mod apply;
 mod error;
+pub mod mirrors;
 mod redirect;
 mod s3;
 
