@@ -198,6 +198,18 @@ fn cargo_login_and_logout_store_and_remove_through_auth() {
         Some(&format!("{TOKEN}\n")),
     );
     assert_ok("cargo login", &login);
+    // The read-only env store never takes a write, so it is not worth a warning (as with
+    // `auth login`); the missing keyring and the plain-text fallback are.
+    assert!(
+        !login.stderr.contains("read-only"),
+        "{}",
+        world.sandbox.show(&login)
+    );
+    assert!(
+        login.stderr.contains("saved in plain text"),
+        "{}",
+        world.sandbox.show(&login)
+    );
     // Stored by us, in the store `auth login` chooses (the file, with no keyring here), and not
     // in cargo's own credentials.toml.
     let status = world.auth(&["status"]);
@@ -433,6 +445,23 @@ fn install_into_a_new_cargo_home_and_back() {
             "# Added by `auth helper install cargo`; `auth helper uninstall cargo` removes it.\n[registry]\nglobal-credential-providers = [\"cargo:token\", \"{entry}\"]\n"
         )
     );
-    assert_ok("uninstall", &sandbox.run(&["helper", "uninstall", "cargo"]));
-    assert_eq!(config_text(&fresh), "");
+    let dry = sandbox.run(&["helper", "uninstall", "cargo", "--dry-run"]);
+    assert_ok("uninstall --dry-run", &dry);
+    assert!(
+        dry.stderr.contains("the file would be removed"),
+        "{}",
+        dry.stderr
+    );
+    assert!(fresh.join("config.toml").is_file());
+    let uninstall = sandbox.run(&["helper", "uninstall", "cargo"]);
+    assert_ok("uninstall", &uninstall);
+    assert!(
+        uninstall
+            .stderr
+            .contains("it held nothing else, so the file was removed"),
+        "{}",
+        uninstall.stderr
+    );
+    // What install created goes: no empty config.toml is left behind.
+    assert!(!fresh.join("config.toml").exists());
 }

@@ -338,6 +338,8 @@ fn list_store_and_erase_through_the_protocol() {
     );
     assert_ok("store", &store);
     assert_eq!(store.stdout, "");
+    // As with `auth login`: the read-only env store is not worth a warning.
+    assert!(!store.stderr.contains("read-only"), "{}", store.stderr);
     let get = world.helper("get", "idp.example.org");
     assert_eq!(
         get.stdout,

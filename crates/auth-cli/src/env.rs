@@ -46,6 +46,9 @@ pub(crate) struct Env {
     /// `DOCKER_CONFIG`: the directory of docker's `config.json` (default `~/.docker`), for
     /// `auth helper install docker`.
     pub(crate) docker_config: Option<PathBuf>,
+    /// The path of the running binary, which `auth helper install` writes into git's, cargo's
+    /// and docker's config; `None` when the system cannot say.
+    pub(crate) current_exe: Option<PathBuf>,
 }
 
 /// Prefixes of the variable names the `env` store reads (`AUTH_TOKEN_`, `TF_TOKEN_`, ...; never
@@ -90,6 +93,7 @@ impl Env {
             pixi_home: var("PIXI_HOME").map(PathBuf::from),
             cargo_home: var("CARGO_HOME").map(PathBuf::from),
             docker_config: var("DOCKER_CONFIG").map(PathBuf::from),
+            current_exe: std::env::current_exe().ok(),
         }
     }
 }

@@ -188,15 +188,9 @@ impl CargoProvider<'_> {
             .set(&index.key, &auth)
             .with_context(|| format!("could not save the token for {}", index.key))
             .map_err(cargo_error)?;
-        for (_, reason) in &saved.skipped {
-            self.printer.warning(reason);
-        }
-        if !saved.skipped.is_empty() && saved.store.name() == "file" && !resolver.stores.file_chosen
+        for warning in super::save_warnings(&saved, resolver.stores.file_chosen, "the token", "it")
         {
-            self.printer.warning(&format!(
-                "the token was saved in plain text in {} instead; anyone who can read that file can use it",
-                saved.store.location()
-            ));
+            self.printer.warning(&warning);
         }
         self.printer.info(&format!(
             "auth: logged in to {}: token saved in {}.",
@@ -306,7 +300,9 @@ pub(super) fn install(env: &Env, printer: Printer, on: bool, dry_run: bool) -> a
         }
     };
     let change = if on {
-        let exe = std::env::current_exe()
+        let exe = env
+            .current_exe
+            .clone()
             .context("could not find the path of the running auth, to name it in cargo's config")?;
         config::add(&text, &config::entry_for(&exe)?, &file)?
     } else {
@@ -345,8 +341,25 @@ pub(super) fn install(env: &Env, printer: Printer, on: bool, dry_run: bool) -> a
             return Ok(());
         }
     };
+    // A file that held only what we added goes away with it, as it was before we came.
+    let emptied = !on && new_text.trim().is_empty();
+    let message = if emptied {
+        let removed = if dry_run {
+            "would be removed"
+        } else {
+            "was removed"
+        };
+        format!("{message}; it held nothing else, so the file {removed}")
+    } else {
+        message
+    };
     if !dry_run {
-        write(&file, &new_text)?;
+        if emptied {
+            std::fs::remove_file(&file)
+                .with_context(|| format!("could not remove {shown}, which is now empty"))?;
+        } else {
+            write(&file, &new_text)?;
+        }
     }
     printer.info(&message);
     Ok(())

@@ -231,14 +231,13 @@ fn store(input: &str, global: &GlobalArgs, env: &Env, printer: Printer) -> anyho
         .chain
         .set(&registry.key, &auth)
         .with_context(|| format!("could not save the credentials for {}", registry.key))?;
-    for (_, reason) in &saved.skipped {
-        printer.warning(reason);
-    }
-    if !saved.skipped.is_empty() && saved.store.name() == "file" && !resolver.stores.file_chosen {
-        printer.warning(&format!(
-            "the credentials were saved in plain text in {} instead; anyone who can read that file can use them",
-            saved.store.location()
-        ));
+    for warning in super::save_warnings(
+        &saved,
+        resolver.stores.file_chosen,
+        "the credentials",
+        "them",
+    ) {
+        printer.warning(&warning);
     }
     tracing::info!(
         key = %registry.key,

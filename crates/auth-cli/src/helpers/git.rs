@@ -322,15 +322,9 @@ fn store(request: &Request, global: &GlobalArgs, env: &Env) -> anyhow::Result<()
     let saved = chain
         .set(&key, &auth)
         .with_context(|| format!("could not save the credential git used for {key}"))?;
-    for (_, reason) in &saved.skipped {
-        tracing::warn!("{reason}");
-    }
-    if !saved.skipped.is_empty() && saved.store.name() == "file" && !resolver.stores.file_chosen {
-        tracing::warn!(
-            "the credential was saved in plain text in {} instead; anyone who can read that file \
-             can use it",
-            saved.store.location()
-        );
+    for warning in super::save_warnings(&saved, resolver.stores.file_chosen, "the credential", "it")
+    {
+        tracing::warn!("{warning}");
     }
     tracing::info!(
         "stored the {} git used for {shown} as {key} in {}",

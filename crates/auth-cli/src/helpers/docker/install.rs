@@ -41,7 +41,7 @@ pub(in crate::helpers) fn install(
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => return Err(err).with_context(|| format!("could not read {shown}")),
     };
-    let exe = std::env::current_exe().context(
+    let exe = env.current_exe.clone().context(
         "could not find the path of this auth binary, which docker-credential-auth must link to",
     )?;
     let would = if dry_run { "would be " } else { "" };

@@ -19,12 +19,14 @@ const KEY: &str = "credential.helper";
 
 /// Adds (`on`) or removes our `credential.helper` entry; `dry_run` says what it would run.
 pub(in crate::helpers) fn install(
-    _env: &Env,
+    env: &Env,
     printer: Printer,
     on: bool,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()
+    let exe = env
+        .current_exe
+        .clone()
         .context("could not find the path of this auth binary, which git's setting must name")?;
     let value = helper_value(&exe);
     let existing = helpers()?;
