@@ -41,22 +41,52 @@ pub(crate) enum Mode {
     Check,
 }
 
-pub(crate) fn parse(args: &[String]) -> Result<Mode> {
-    match args {
-        [] => Ok(Mode::Build),
-        [flag] if flag == "--check" => Ok(Mode::Check),
-        _ => bail!(
-            "`cargo xtask dist` takes only `--check`, not `{}`",
-            args.join(" ")
-        ),
-    }
+/// What `cargo xtask dist` was asked for: the mode and the cargo profile of the binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Args {
+    pub(crate) mode: Mode,
+    /// `release` unless `--profile NAME` says otherwise. CI checks reproducibility with
+    /// `repro-check` (the release profile without LTO, so two builds from nothing fit in CI):
+    /// what it proves is that no path, time or order of the build machine reaches the archive,
+    /// which does not depend on how much the optimizer does.
+    pub(crate) profile: String,
 }
 
-pub(crate) fn run(mode: Mode) -> Result<()> {
+pub(crate) fn parse(args: &[String]) -> Result<Args> {
+    let mut parsed = Args {
+        mode: Mode::Build,
+        profile: "release".to_owned(),
+    };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--check" => parsed.mode = Mode::Check,
+            "--profile" => {
+                rest.next()
+                    .filter(|name| !name.starts_with('-'))
+                    .context(
+                        "`--profile` needs the name of a cargo profile, e.g. `--profile release`",
+                    )?
+                    .clone_into(&mut parsed.profile);
+            }
+            other => {
+                bail!("`cargo xtask dist` takes `--check` and `--profile NAME`, not `{other}`")
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+pub(crate) fn run(Args { mode, profile }: Args) -> Result<()> {
     let epoch = source_date_epoch()?;
     let target = host_target()?;
-    let dist = crate::target_dir().join("dist");
-    let archive = build_archive(&dist.join("build"), &dist, epoch, &target)?;
+    // Only the release profile's archive is the one to ship; another profile's goes aside.
+    let dist = if profile == "release" {
+        crate::target_dir().join("dist")
+    } else {
+        crate::target_dir().join("dist").join(&profile)
+    };
+    let archive = build_archive(&dist.join("build"), &dist, epoch, &target, &profile)?;
     let sums = dist.join("SHA256SUMS");
     let name = file_name(&archive)?;
     let digest = sha256_file(&archive)?;
@@ -71,7 +101,7 @@ pub(crate) fn run(mode: Mode) -> Result<()> {
     // build's files and the comparison would prove nothing.
     let check = dist.join("check");
     remove_dir_if_present(&check)?;
-    let again = build_archive(&check.join("build"), &check, epoch, &target)?;
+    let again = build_archive(&check.join("build"), &check, epoch, &target, &profile)?;
     let again_digest = sha256_file(&again)?;
     if again_digest != digest {
         bail!(
@@ -89,10 +119,16 @@ pub(crate) fn run(mode: Mode) -> Result<()> {
     Ok(())
 }
 
-/// Builds the release `auth` with `target_dir`, then writes `auth-<version>-<target>.tar.gz`
+/// Builds `auth` with `profile` in `target_dir`, then writes `auth-<version>-<target>.tar.gz`
 /// into `out_dir` and returns its path.
-fn build_archive(target_dir: &Path, out_dir: &Path, epoch: u64, target: &str) -> Result<PathBuf> {
-    let auth = build_release(target_dir, epoch)?;
+fn build_archive(
+    target_dir: &Path,
+    out_dir: &Path,
+    epoch: u64,
+    target: &str,
+    profile: &str,
+) -> Result<PathBuf> {
+    let auth = build_release(target_dir, epoch, profile)?;
     let version = version_of(&auth)?;
     let stem = format!("auth-{version}-{target}");
     let mut files: BTreeMap<String, (u32, Vec<u8>)> = BTreeMap::new();
@@ -142,9 +178,9 @@ fn build_archive(target_dir: &Path, out_dir: &Path, epoch: u64, target: &str) ->
     Ok(archive)
 }
 
-/// `cargo build --release --locked -p auth-cli --bin auth` into `target_dir`, with the flags
-/// that keep the build machine's paths out of the binary; returns the binary's path.
-fn build_release(target_dir: &Path, epoch: u64) -> Result<PathBuf> {
+/// `cargo build --profile PROFILE --locked -p auth-cli --bin auth` into `target_dir`, with the
+/// flags that keep the build machine's paths out of the binary; returns the binary's path.
+fn build_release(target_dir: &Path, epoch: u64, profile: &str) -> Result<PathBuf> {
     let root = cmd::root();
     // Later maps win in rustc when several match, so the more specific come last: the target
     // directory lies inside the checkout.
@@ -169,7 +205,8 @@ fn build_release(target_dir: &Path, epoch: u64) -> Result<PathBuf> {
     command
         .args([
             "build",
-            "--release",
+            "--profile",
+            profile,
             "--locked",
             "-p",
             "auth-cli",
@@ -186,12 +223,14 @@ fn build_release(target_dir: &Path, epoch: u64) -> Result<PathBuf> {
         .env("CXXFLAGS", cflags.join(" "))
         .env("SOURCE_DATE_EPOCH", epoch.to_string());
     cmd::run(&mut command)?;
+    // cargo's `dev` profile builds into `debug`; every other profile into its own name.
+    let dir = if profile == "dev" { "debug" } else { profile };
     let auth = target_dir
-        .join("release")
+        .join(dir)
         .join(format!("auth{}", std::env::consts::EXE_SUFFIX));
     if !auth.is_file() {
         bail!(
-            "the release build succeeded but {} is not there",
+            "the build with profile `{profile}` succeeded but {} is not there",
             auth.display()
         );
     }
@@ -382,5 +421,31 @@ fn remove_dir_if_present(dir: &Path) -> Result<()> {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(err) => Err(err).with_context(|| format!("could not remove {}", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Args> {
+        parse(&args.iter().map(|&arg| arg.to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn arguments_choose_the_mode_and_the_profile() {
+        let args = |mode, profile: &str| Args {
+            mode,
+            profile: profile.to_owned(),
+        };
+        assert_eq!(parsed(&[]).unwrap(), args(Mode::Build, "release"));
+        assert_eq!(parsed(&["--check"]).unwrap(), args(Mode::Check, "release"));
+        assert_eq!(
+            parsed(&["--profile", "repro-check", "--check"]).unwrap(),
+            args(Mode::Check, "repro-check")
+        );
+        for bad in [&["--profile"][..], &["--profile", "--check"], &["check"]] {
+            assert!(parsed(bad).is_err(), "{bad:?}");
+        }
     }
 }

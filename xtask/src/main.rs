@@ -11,6 +11,7 @@ mod cmd;
 mod codegen;
 mod demo;
 mod dist;
+mod features;
 mod fuzz;
 mod public_api;
 
@@ -42,9 +43,15 @@ Tasks:
   codegen [--check]
                    Regenerate docs/cli.md from `auth --help` and every subcommand's, and the man
                    pages in docs/man; --check fails if any is stale
-  dist [--check]   Build the release `auth` and target/dist/auth-VERSION-TARGET.tar.gz (binary,
+  dist [--check] [--profile NAME]
+                   Build the release `auth` and target/dist/auth-VERSION-TARGET.tar.gz (binary,
                    completions, man pages, README, licenses, SHA256SUMS) with its SHA256SUMS;
-                   --check builds it again from nothing and fails unless the archives are equal
+                   --check builds it again from nothing and fails unless the archives are equal;
+                   --profile builds with another cargo profile into target/dist/NAME (CI checks
+                   reproducibility with `repro-check`, the release profile without LTO)
+  features         Clippy -D warnings on each feature combination offered downstream
+                   (auth-chain with no default features and each feature alone, auth-s3 with
+                   and without `chain`)
   public-api [--check]
                    Write each library crate's public API to crates/<crate>/public-api.txt
                    (from rustdoc's JSON); --check fails if one changed
@@ -91,6 +98,10 @@ fn run(args: &[String]) -> Result<()> {
         "peers" => {
             no_arguments(task, rest)?;
             install_peers()
+        }
+        "features" => {
+            no_arguments(task, rest)?;
+            features::run()
         }
         "lint" => {
             no_arguments(task, rest)?;
@@ -362,6 +373,10 @@ fn on_path(command: &str) -> bool {
 /// Everything CI checks: `lint`, then `test` (`.ci/run` calls the two in that order).
 fn ci() -> Result<()> {
     lint()?;
+    dist::run(dist::Args {
+        mode: dist::Mode::Check,
+        profile: "repro-check".to_owned(),
+    })?;
     let counts = test()?;
     eprintln!("ci: all checks passed");
     // Last, so the log closes on the test count.
@@ -380,6 +395,7 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    features::run()?;
     codegen::run(codegen::Mode::Check)?;
     public_api::docs()?;
     public_api::run(public_api::Mode::Check)?;
