@@ -2,6 +2,7 @@
 
 mod aws;
 mod cargo;
+mod check;
 mod completions;
 mod config;
 mod decision;

@@ -13,7 +13,7 @@ Exit codes:
   0  Success
   1  Failure: a store could not be read or written, a file did not parse, bad input
   2  Usage error: unknown flag, missing argument, conflicting options
-  3  The server rejected the credentials that were sent (`fetch`)
+  3  The server rejected the credentials that were sent (`fetch`, `login --check`, `status --check`)
   4  No credentials are stored for the host (`token`, `logout`), or the server asked for
      credentials and none are stored (`fetch`)";
 
@@ -286,6 +286,14 @@ pub(crate) struct LoginArgs {
 
     #[command(flatten)]
     pub(crate) oauth: OAuthArgs,
+
+    /// After saving, make one authenticated request to check that the server accepts the credential; a rejected credential exits 3 and stays saved
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// What --check requests, for a host with no known API (prefix.dev, anaconda.org, OpenID Connect and S3 are known): a URL the credential is for
+    #[arg(long, value_name = "URL", requires = "check")]
+    pub(crate) check_url: Option<String>,
 }
 
 /// A login to prefix.dev (or a subdomain) with no method flag uses OAuth. Its flags are the
@@ -345,9 +353,24 @@ pub(crate) struct LogoutArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
+    // The help is an attribute rather than a doc comment: rustdoc would want the URL in `<>`.
+    #[arg(
+        value_name = "HOST_OR_URL",
+        help = "Show only the entries a request to this host (https://HOST/) or URL would consider, which one it would use and which are shadowed"
+    )]
+    pub(crate) host: Option<String>,
+
     /// Print JSON instead of a table
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// Check each credential that would be used with one authenticated request (a CHECK column); exits 3 when a server rejects one
+    #[arg(long)]
+    pub(crate) check: bool,
+
+    /// What --check requests for the credential a request to this URL would use, for a host with no known API
+    #[arg(long, value_name = "URL", requires = "check")]
+    pub(crate) check_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

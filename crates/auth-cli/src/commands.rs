@@ -47,9 +47,15 @@ const METHODS: &str = "--oauth, --token, --username/--password, --conda-token, o
 
 fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> anyhow::Result<()> {
     let shown = redact_url(&args.host);
+    let args_host = shown.clone();
     let key = HostKey::for_login(&args.host).with_context(|| {
         format!("cannot log in to `{shown}`: it is not a host name, URL or s3://BUCKET")
     })?;
+    // `--check-url` is checked before anything is asked or saved.
+    if let Some(url) = &args.check_url {
+        crate::check::check_url_fits(&key, url)?;
+    }
+    let check = args.check.then(|| args.check_url.clone());
     let mut input = SecretInput::new(env.stdin_is_terminal);
     let other = other_methods(&args);
     let auth = if crate::oauth::wanted(&args.oauth, &key, !other.is_empty()) {
@@ -93,7 +99,64 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
         auth.kind(),
         saved.store.describe()
     ));
-    Ok(())
+    match check {
+        Some(check_url) => check_login(
+            env,
+            global,
+            &key,
+            &args_host,
+            check_url.as_deref(),
+            &saved.store.describe(),
+            printer,
+        ),
+        None => Ok(()),
+    }
+}
+
+/// `login --check`: the saved credential, checked with one request. A rejection exits 3 (the
+/// server rejected the credentials that were sent), no answer or no known API 1; the credential
+/// stays saved either way.
+fn check_login(
+    env: &Env,
+    global: &GlobalArgs,
+    key: &HostKey,
+    login: &str,
+    check_url: Option<&str>,
+    store: &str,
+    printer: Printer,
+) -> anyhow::Result<()> {
+    use crate::check::Outcome;
+    let checker = crate::check::Checker::open(env, global.auth_file.as_ref(), check_url)?;
+    match checker.check(key) {
+        Outcome::Accepted { account } => {
+            printer.info(&match account {
+                Some(account) => {
+                    format!("The server accepted the credential for {key} (as {account}).")
+                }
+                None => format!("The server accepted the credential for {key}."),
+            });
+            Ok(())
+        }
+        Outcome::Rejected { status, host } => {
+            printer.warning(&format!(
+                "the credential stays saved in {store}; `auth logout {key}` removes it"
+            ));
+            Err(auth_middleware::AuthError::Rejected {
+                host,
+                key: key.to_string(),
+                store: store.to_owned(),
+                login: login.to_owned(),
+                status,
+            }
+            .into())
+        }
+        Outcome::Unreachable { reason } => {
+            bail!("could not check the credential for {key}: {reason}; it is saved in {store}")
+        }
+        Outcome::NoProbe { hint } => {
+            bail!("did not check the credential for {key}: {hint}; it is saved in {store}")
+        }
+    }
 }
 
 /// The non-OAuth methods whose flags were given.
@@ -279,7 +342,15 @@ fn status(
     env: &Env,
     printer: Printer,
 ) -> anyhow::Result<()> {
-    let collected = status::collect(env, global.auth_file.as_ref());
+    let target = args
+        .host
+        .as_deref()
+        .map(status::Target::parse)
+        .transpose()?;
+    let mut collected = status::collect(env, global.auth_file.as_ref(), target.as_ref());
+    if args.check {
+        collected.check(env, global.auth_file.as_ref(), args.check_url.as_deref());
+    }
     let written = if args.json {
         collected.print_json()
     } else {

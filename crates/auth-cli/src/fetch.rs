@@ -51,9 +51,9 @@ impl std::error::Error for TimedOut {}
 
 /// How long a download may take to connect, and to wait for each next byte.
 #[derive(Debug, Clone, Copy)]
-struct Timeouts {
-    connect: Duration,
-    read: Duration,
+pub(crate) struct Timeouts {
+    pub(crate) connect: Duration,
+    pub(crate) read: Duration,
 }
 
 pub(crate) fn fetch(
@@ -81,21 +81,6 @@ pub(crate) fn fetch(
         read: args.read_timeout.unwrap_or_else(|| config.read_timeout()),
     };
 
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(timeouts.connect)
-        .read_timeout(timeouts.read);
-    for (host, addr) in &args.resolve {
-        builder = builder.resolve(host, *addr);
-    }
-    // One client (one TLS setup) for the download and for a token refresh on the way.
-    let http =
-        auth_middleware::reqwest_client(builder).context("could not set up the HTTP client")?;
-
-    let refresher = crate::oauth::refresher(env, &stores, http.clone());
-    let mut middleware = AuthMiddleware::new(stores.chain, auth_middleware::system_clock())
-        .with_s3(crate::s3::s3_options(env, &config, http.clone())?)
-        .with_refresher(refresher);
     let provider = match args.pypi_keyring_provider {
         Some(KeyringProviderArg::Subprocess) => KeyringProvider::Subprocess,
         Some(KeyringProviderArg::Disabled) => KeyringProvider::Disabled,
@@ -104,11 +89,7 @@ pub(crate) fn fetch(
             .keyring_provider
             .unwrap_or(KeyringProvider::Disabled),
     };
-    if provider == KeyringProvider::Subprocess {
-        middleware = middleware.with_keyring_provider(Arc::new(KeyringCli::new()));
-    }
-
-    let client = auth_middleware::with_middleware(http, middleware);
+    let (_, client) = client(env, &stores, &config, timeouts, &args.resolve, provider)?;
 
     let show_progress = !global.no_progress && global.quiet == 0 && env.stderr_is_terminal;
     crate::oauth::runtime()?.block_on(download(
@@ -127,6 +108,42 @@ pub(crate) fn fetch(
         printer.info(&format!("saved {shown} to {}", output.display()));
     }
     Ok(())
+}
+
+/// The client of a download: the middleware over `stores`, with the config's S3 options and
+/// the OAuth refresher, connect and read timeouts, and `resolve`'s addresses. Also the plain
+/// client under it (one TLS setup), for requests that carry no credential. `auth fetch` and
+/// `--check` (`check.rs`) use it, so a check sends what a download sends.
+pub(crate) fn client(
+    env: &Env,
+    stores: &stores::Stores,
+    config: &Config,
+    timeouts: Timeouts,
+    resolve: &[(String, SocketAddr)],
+    provider: KeyringProvider,
+) -> anyhow::Result<(reqwest::Client, reqwest_middleware::ClientWithMiddleware)> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("auth/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read);
+    for (host, addr) in resolve {
+        builder = builder.resolve(host, *addr);
+    }
+    // One client (one TLS setup) for the download and for a token refresh on the way.
+    let http =
+        auth_middleware::reqwest_client(builder).context("could not set up the HTTP client")?;
+
+    let refresher = crate::oauth::refresher(env, stores, http.clone());
+    let mut middleware = AuthMiddleware::new(stores.chain.clone(), auth_middleware::system_clock())
+        .with_s3(crate::s3::s3_options(env, config, http.clone())?)
+        .with_refresher(refresher);
+    if provider == KeyringProvider::Subprocess {
+        middleware = middleware.with_keyring_provider(Arc::new(KeyringCli::new()));
+    }
+    Ok((
+        http.clone(),
+        auth_middleware::with_middleware(http, middleware),
+    ))
 }
 
 async fn download(
@@ -427,7 +444,7 @@ impl Sink {
 
 /// reqwest-middleware's error as a plain error chain, with any URL in it dropped (ours are
 /// redacted in the messages already).
-fn middleware_error(err: reqwest_middleware::Error) -> anyhow::Error {
+pub(crate) fn middleware_error(err: reqwest_middleware::Error) -> anyhow::Error {
     match err {
         reqwest_middleware::Error::Middleware(err) => err,
         reqwest_middleware::Error::Reqwest(err) => err.without_url().into(),

@@ -1,6 +1,7 @@
 //! The `auth` binary: parse the command line, set up logging, run a command, map errors to exit
 //! codes. The only place that reads the process environment and prints.
 
+mod check;
 mod cli;
 mod commands;
 mod completions;

@@ -50,6 +50,8 @@ pub(crate) struct Provider {
     pub(crate) token_endpoint: Url,
     pub(crate) revocation_endpoint: Option<Url>,
     pub(crate) device_authorization_endpoint: Option<Url>,
+    /// Where an access token is exchanged for the claims of its user (`auth login --check`).
+    pub(crate) userinfo_endpoint: Option<Url>,
     pub(crate) jwks: CoreJsonWebKeySet,
 }
 
@@ -112,6 +114,10 @@ pub(crate) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<Pro
             .device_authorization_endpoint
             .as_deref()
             .map(|value| endpoint("device_authorization_endpoint", value))
+            .transpose()?,
+        userinfo_endpoint: metadata
+            .userinfo_endpoint()
+            .map(|value| endpoint("userinfo_endpoint", value.as_str()))
             .transpose()?,
         jwks: metadata.jwks().clone(),
     })

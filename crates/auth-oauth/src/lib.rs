@@ -118,6 +118,15 @@ pub trait LoginUi: Send + Sync {
     fn waiting(&self, _what: &str) {}
 }
 
+/// The provider's userinfo endpoint (OpenID Connect Core, section 5.3), from the discovery
+/// document of `issuer`; `None` when it lists none. Https, or http on the loopback interface.
+pub async fn userinfo_endpoint(
+    http: &reqwest::Client,
+    issuer: &Url,
+) -> Result<Option<Url>, OAuthError> {
+    Ok(discovery::discover(http, issuer).await?.userinfo_endpoint)
+}
+
 /// Logs in: discovers the provider, runs `flow`, verifies the ID token if one is issued, and
 /// returns the tokens as [`Authentication::OAuth`] with `issuer` (and `client_secret`, for a
 /// confidential client) set. `now` is the clock, in Unix seconds.

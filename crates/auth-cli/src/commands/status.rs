@@ -17,11 +17,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use auth_core::{Authentication, Credential, CredentialStore, HostKey, StoreError};
+use auth_core::{
+    Authentication, Credential, CredentialStore, Decision, HostKey, StoreChain, StoreError,
+    UrlTarget,
+};
 use auth_store_env::EnvStore;
 use auth_store_file::FileStore;
 use serde::Serialize;
 
+use crate::check::Outcome;
 use crate::config::Config;
 use crate::env::Env;
 use crate::output::{self, Printer};
@@ -48,6 +52,64 @@ pub(crate) struct Collected {
     stores: Vec<StoreStatus>,
     entries: Vec<Entry>,
     unknown: Vec<Unknown>,
+    /// `status HOST_OR_URL`: the URL, and what a request to it would carry.
+    target: Option<TargetView>,
+    /// `--check` could not open the stores or the client.
+    check_error: Option<anyhow::Error>,
+}
+
+/// The URL `status HOST_OR_URL` asks about: a bare host is `https://HOST/`.
+#[derive(Debug)]
+pub(crate) struct Target {
+    url: url::Url,
+    /// As the user gave it, redacted, for messages.
+    shown: String,
+}
+
+impl Target {
+    /// `HOST[:PORT]` or a URL (`https://`, `http://`, `s3://`).
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Self> {
+        let shown = auth_core::redact_url(text);
+        let url = if text.contains("://") {
+            text.to_owned()
+        } else {
+            format!("https://{text}/")
+        };
+        let url = url::Url::parse(&url)
+            .ok()
+            .filter(|url| UrlTarget::from_url(url).is_ok())
+            .ok_or_else(|| anyhow!("`{shown}` is not a host name or an http(s):// or s3:// URL"))?;
+        Ok(Self { url, shown })
+    }
+}
+
+/// What a request to the target URL would carry.
+#[derive(Debug)]
+struct TargetView {
+    url: String,
+    shown: String,
+    decision: TargetDecision,
+}
+
+#[derive(Debug)]
+enum TargetDecision {
+    /// This entry's credential (key, store name, store location).
+    Send {
+        key: String,
+        store: String,
+        location: String,
+    },
+    /// This entry matched, but its credential would not be sent.
+    Withhold {
+        key: String,
+        store: String,
+        location: String,
+        reason: String,
+    },
+    /// Nothing applies.
+    NotStored,
+    /// A store could not answer.
+    Error(String),
 }
 
 #[derive(Debug)]
@@ -74,6 +136,10 @@ struct Entry {
     scopes: Option<Vec<String>>,
     /// The variables an `env` entry came from (never their values).
     variables: Option<Vec<String>>,
+    /// With a target: whether a request to it would use this entry.
+    would_be_used: Option<bool>,
+    /// With `--check`: what the check found (`None` for a shadowed entry, never used).
+    check: Option<Outcome>,
 }
 
 #[derive(Debug)]
@@ -88,7 +154,11 @@ struct Unknown {
 
 /// Reads the config, opens every store and lists each one; never fails, so that whatever broke
 /// is shown beside what could be read.
-pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
+pub(crate) fn collect(
+    env: &Env,
+    auth_file: Option<&PathBuf>,
+    target: Option<&Target>,
+) -> Collected {
     let config_path = Config::path(env);
     let (config, config_error) = match Config::load_layered(env) {
         Ok(config) => (Some(config), None),
@@ -117,6 +187,8 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
         stores: Vec::new(),
         entries: Vec::new(),
         unknown: Vec::new(),
+        target: None,
+        check_error: None,
     };
     let survey = match survey {
         Some(Ok(survey)) => survey,
@@ -130,9 +202,14 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
     // The canonical keys listed so far, in the chain's order: a later store's entry under one of
     // them is never used (the earlier store wins a tie), so it is marked shadowed.
     let mut seen: HashSet<Box<str>> = HashSet::new();
+    // The open stores in order: the chain a request would ask, for the target's decision.
+    let mut opened: Vec<Arc<dyn CredentialStore>> = Vec::new();
     for slot in survey.slots {
         let store = match slot {
-            Slot::Open(store) => store,
+            Slot::Open(store) => {
+                opened.push(Arc::clone(&store));
+                store
+            }
             Slot::Broken(broken) => {
                 collected.stores.push(StoreStatus {
                     name: broken.name.to_owned(),
@@ -181,26 +258,125 @@ pub(crate) fn collect(env: &Env, auth_file: Option<&PathBuf>) -> Collected {
                 shadowed,
                 scopes,
                 variables,
+                would_be_used: None,
+                check: None,
             });
         }
     }
-    // Where S3 buckets without s3-options take keys from (described, never resolved).
-    if let Some((name, location)) = crate::s3::status_source(env) {
-        collected.stores.push(StoreStatus {
-            name,
-            location,
-            health: Health::Ok,
-        });
-    }
-    // Stable: under one key, the earlier store's entry comes first.
-    collected
-        .entries
-        .sort_by(|a, b| a.credential.key.as_str().cmp(b.credential.key.as_str()));
-    collected.add_unknown(survey.env.as_deref(), &survey.files);
+    collected.finish(env, survey.env.as_deref(), &survey.files, target, opened);
     collected
 }
 
 impl Collected {
+    /// After the entries: the AWS line, the order, the unknown entries, the target's view.
+    fn finish(
+        &mut self,
+        env: &Env,
+        env_store: Option<&EnvStore>,
+        files: &[Arc<FileStore>],
+        target: Option<&Target>,
+        opened: Vec<Arc<dyn CredentialStore>>,
+    ) {
+        // Where S3 buckets without s3-options take keys from (described, never resolved).
+        if let Some((name, location)) = crate::s3::status_source(env) {
+            self.stores.push(StoreStatus {
+                name,
+                location,
+                health: Health::Ok,
+            });
+        }
+        // Stable: under one key, the earlier store's entry comes first.
+        self.entries
+            .sort_by(|a, b| a.credential.key.as_str().cmp(b.credential.key.as_str()));
+        self.add_unknown(env_store, files);
+        if let Some(target) = target {
+            self.only_for(target, &StoreChain::new(opened));
+        }
+    }
+
+    /// Keeps the entries a request to `target` would consider, and marks the one the chain's
+    /// decision picks (the one decision every request makes) and the shadowed ones.
+    fn only_for(&mut self, target: &Target, chain: &StoreChain) {
+        let url_target = UrlTarget::from_url(&target.url).expect("checked when parsed");
+        self.entries
+            .retain(|entry| entry.credential.key.matches(&url_target));
+        let winner = |found: &auth_core::Found| {
+            (
+                found.credential.key.to_string(),
+                found.store.name().to_owned(),
+                found.store.location(),
+            )
+        };
+        let decision = match chain.decide(&url_target) {
+            Ok(Decision::Send { found, .. }) => {
+                let (key, store, location) = winner(&found);
+                TargetDecision::Send {
+                    key,
+                    store,
+                    location,
+                }
+            }
+            Ok(Decision::Withhold { found, reason }) => {
+                let (key, store, location) = winner(&found);
+                TargetDecision::Withhold {
+                    reason: reason.explain(&found, &url_target),
+                    key,
+                    store,
+                    location,
+                }
+            }
+            Ok(Decision::NotStored) => TargetDecision::NotStored,
+            Err(err) => TargetDecision::Error(stores::one_line(&anyhow::Error::new(err))),
+        };
+        let chosen = match &decision {
+            TargetDecision::Send {
+                key,
+                store,
+                location,
+            }
+            | TargetDecision::Withhold {
+                key,
+                store,
+                location,
+                ..
+            } => Some((key.clone(), store.clone(), location.clone())),
+            _ => None,
+        };
+        for entry in &mut self.entries {
+            let store = &self.stores[entry.store];
+            entry.would_be_used = Some(chosen.as_ref().is_some_and(|(key, name, location)| {
+                *key == entry.credential.key.to_string()
+                    && *name == store.name
+                    && *location == store.location
+            }));
+        }
+        self.target = Some(TargetView {
+            url: auth_core::redact_url(target.url.as_str()),
+            shown: target.shown.clone(),
+            decision,
+        });
+    }
+
+    /// `--check`: one request for every entry that is used (not shadowed by an earlier store).
+    pub(crate) fn check(
+        &mut self,
+        env: &Env,
+        auth_file: Option<&PathBuf>,
+        check_url: Option<&str>,
+    ) {
+        if !self.stores_known || self.entries.iter().all(|entry| entry.shadowed) {
+            return;
+        }
+        match crate::check::Checker::open(env, auth_file, check_url) {
+            Ok(checker) => {
+                for entry in self.entries.iter_mut().filter(|entry| !entry.shadowed) {
+                    entry.check = Some(checker.check(&entry.credential.key));
+                }
+            }
+            Err(err) => self.check_error = Some(err.context("could not check the credentials")),
+        }
+    }
+
     /// What is kept out of every lookup: the variables of the `env` store that give no
     /// credential (by name), and the unknown entries of each credentials file.
     fn add_unknown(&mut self, env: Option<&EnvStore>, files: &[Arc<FileStore>]) {
@@ -268,6 +444,7 @@ impl Collected {
                 Health::Error(err) => Some(err),
                 _ => None,
             }))
+            .chain(&self.check_error)
     }
 
     /// `Ok` when everything could be read; else the failure (or a summary of several), for the
@@ -281,20 +458,46 @@ impl Collected {
                 messages.join("; ")
             ));
         }
+        let rejected = self.rejected();
         let Self {
             config_error,
             chain_error,
             stores,
+            check_error,
             ..
         } = self;
         let store_error = stores.into_iter().find_map(|store| match store.health {
             Health::Error(err) => Some(err),
             _ => None,
         });
-        match config_error.or(chain_error).or(store_error) {
+        match config_error.or(chain_error).or(store_error).or(check_error) {
             Some(err) => Err(err),
-            None => Ok(()),
+            None => rejected.map_or(Ok(()), Err),
         }
+    }
+
+    /// The first credential a server rejected (exit code 3), with how many were.
+    fn rejected(&self) -> Option<anyhow::Error> {
+        let mut rejected = self.entries.iter().filter_map(|entry| match &entry.check {
+            Some(Outcome::Rejected { status, host }) => Some((entry, *status, host)),
+            _ => None,
+        });
+        let (entry, status, host) = rejected.next()?;
+        let more = rejected.count();
+        let key = &entry.credential.key;
+        let login = key.to_string();
+        let err = anyhow::Error::new(auth_middleware::AuthError::Rejected {
+            host: host.clone(),
+            key: login.clone(),
+            store: self.stores[entry.store].name.clone(),
+            login: login.strip_prefix("*.").unwrap_or(&login).to_owned(),
+            status,
+        });
+        Some(if more == 0 {
+            err
+        } else {
+            err.context(format!("{} credentials were rejected", more + 1))
+        })
     }
 
     /// The entries and the stores as two tables on stdout; unknown entries as warnings.
@@ -304,7 +507,14 @@ impl Collected {
         }
         let mut out = io::BufWriter::new(io::stdout().lock());
         if self.entries.is_empty() {
-            if self.errors().next().is_some() {
+            if let Some(target) = &self.target {
+                writeln!(
+                    out,
+                    "No credentials apply to {}. Run `auth login {}` to add one.",
+                    auth_core::escape_control(&target.url),
+                    auth_core::escape_control(&target.shown)
+                )?;
+            } else if self.errors().next().is_some() {
                 writeln!(out, "No credentials could be read.")?;
             } else {
                 writeln!(
@@ -313,14 +523,37 @@ impl Collected {
                 )?;
             }
         } else {
+            let mut headers = vec!["KEY", "KIND", "STORE", "EXPIRES"];
+            if self.target.is_some() {
+                headers.push("USE");
+            }
+            let checked = self.entries.iter().any(|entry| entry.check.is_some());
+            if checked {
+                headers.push("CHECK");
+            }
             let cells: Vec<Vec<String>> = self
                 .entries
                 .iter()
-                .map(|entry| self.entry_cells(entry, now))
+                .map(|entry| {
+                    let mut cells = self.entry_cells(entry, now);
+                    if let Some(used) = entry.would_be_used {
+                        cells.push(if used { "would be used" } else { "shadowed" }.to_owned());
+                    }
+                    if checked {
+                        cells.push(
+                            entry
+                                .check
+                                .as_ref()
+                                .map_or_else(|| "-".to_owned(), Outcome::cell),
+                        );
+                    }
+                    cells
+                })
                 .collect();
-            out.write_all(
-                output::table(printer, &["KEY", "KIND", "STORE", "EXPIRES"], &cells).as_bytes(),
-            )?;
+            out.write_all(output::table(printer, &headers, &cells).as_bytes())?;
+        }
+        if let Some(line) = self.target_line() {
+            writeln!(out, "{}", auth_core::escape_control(&line))?;
         }
         // One line a store, in the chain's order: `file: PATH`, `keyring: unavailable: WHY`,
         // `netrc: error: WHAT`. Escaped, as a table cell is: a path may hold control characters.
@@ -361,6 +594,26 @@ impl Collected {
             ));
         }
         Ok(())
+    }
+
+    /// What a request to the target would carry, in words; `None` without a target, or when
+    /// nothing applies (the table's place says so).
+    fn target_line(&self) -> Option<String> {
+        let target = self.target.as_ref()?;
+        let url = &target.url;
+        Some(match &target.decision {
+            TargetDecision::Send { key, store, .. } => {
+                format!("A request to {url} would use the credential for {key} from {store}.")
+            }
+            TargetDecision::Withhold { reason, .. } => {
+                format!("A request to {url} would send no credential: {reason}")
+            }
+            TargetDecision::NotStored if self.entries.is_empty() => return None,
+            TargetDecision::NotStored => format!("A request to {url} would send no credential."),
+            TargetDecision::Error(message) => {
+                format!("Which credential a request to {url} would use is unknown: {message}")
+            }
+        })
     }
 
     fn entry_cells(&self, entry: &Entry, now: i64) -> Vec<String> {
@@ -448,6 +701,8 @@ impl Collected {
                         scopes: entry.scopes.as_deref(),
                         variables: entry.variables.as_deref(),
                         shadowed: entry.shadowed,
+                        would_be_used: entry.would_be_used,
+                        check: entry.check.as_ref(),
                     }
                 })
                 .collect(),
@@ -464,6 +719,7 @@ impl Collected {
                     }
                 })
                 .collect(),
+            target: self.target.as_ref().map(TargetRow::of),
             errors,
         };
         let mut text = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
@@ -482,8 +738,70 @@ struct Report<'a> {
     stores: Vec<StoreRow<'a>>,
     entries: Vec<EntryRow<'a>>,
     unknown_entries: Vec<UnknownRow<'a>>,
+    /// `status HOST_OR_URL`: the URL and what a request to it would carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<TargetRow<'a>>,
     /// Every failure that left the report incomplete, one line each; empty when complete.
     errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TargetRow<'a> {
+    url: &'a str,
+    /// `send`, `withhold`, `none` or `error`.
+    decision: &'static str,
+    key: Option<&'a str>,
+    store: Option<&'a str>,
+    location: Option<&'a str>,
+    /// Why nothing would be sent (`withhold`), or what failed (`error`).
+    reason: Option<&'a str>,
+}
+
+impl<'a> TargetRow<'a> {
+    fn of(view: &'a TargetView) -> Self {
+        let mut row = Self {
+            url: &view.url,
+            decision: "none",
+            key: None,
+            store: None,
+            location: None,
+            reason: None,
+        };
+        match &view.decision {
+            TargetDecision::Send {
+                key,
+                store,
+                location,
+            } => {
+                row.decision = "send";
+                (row.key, row.store, row.location) = (
+                    Some(key.as_str()),
+                    Some(store.as_str()),
+                    Some(location.as_str()),
+                );
+            }
+            TargetDecision::Withhold {
+                key,
+                store,
+                location,
+                reason,
+            } => {
+                row.decision = "withhold";
+                (row.key, row.store, row.location) = (
+                    Some(key.as_str()),
+                    Some(store.as_str()),
+                    Some(location.as_str()),
+                );
+                row.reason = Some(reason.as_str());
+            }
+            TargetDecision::NotStored => {}
+            TargetDecision::Error(message) => {
+                row.decision = "error";
+                row.reason = Some(message.as_str());
+            }
+        }
+        row
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -537,6 +855,12 @@ struct EntryRow<'a> {
     /// The variables an `env` entry came from; `None` for other stores.
     variables: Option<&'a [String]>,
     shadowed: bool,
+    /// With `status HOST_OR_URL` only: whether a request to it would use this entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_be_used: Option<bool>,
+    /// With `--check` only: what the check found (absent for a shadowed entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'a Outcome>,
 }
 
 #[derive(Debug, Serialize)]
