@@ -29,6 +29,7 @@ const CRATES: &[&str] = &[
     "auth-keyring-cli",
     "auth-middleware",
     "auth-oauth",
+    "auth-chain",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! keyring run this binary again with a bus address that does not exist ([`without_bus`]).
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -265,17 +266,17 @@ fn without_a_session_bus_the_keyring_is_skipped_with_why_and_a_login_falls_back_
     let chain = auth_chain::open(&env, &ChainOptions::default()).unwrap();
     let mut found = String::new();
     for skipped in chain.unavailable() {
-        found.push_str(&format!("unavailable: {}\n", skipped.reason));
+        writeln!(found, "unavailable: {}", skipped.reason).unwrap();
     }
     let key = HostKey::parse("*.prefix.dev").unwrap();
     let saved = chain.chain.set(&key, &token("pfx_saved")).unwrap();
-    found.push_str(&format!("saved in: {}\n", saved.store.name()));
+    writeln!(found, "saved in: {}", saved.store.name()).unwrap();
     let fallback = chain.fallback(&saved);
     for skipped in &fallback.skipped {
-        found.push_str(&format!("skipped: {}\n", skipped.reason));
+        writeln!(found, "skipped: {}", skipped.reason).unwrap();
     }
     if let Some(file) = &fallback.plain_text {
-        found.push_str(&format!("plain text in: {file}\n"));
+        writeln!(found, "plain text in: {file}").unwrap();
     }
     report(&found);
 }
@@ -321,7 +322,7 @@ fn in_the_run_without_a_bus() {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let body = runtime.block_on(response.text()).unwrap();
-                found.push_str(&format!("{status} {body}\n"));
+                writeln!(found, "{status} {body}").unwrap();
             }
             Err(reqwest_middleware_error) => {
                 let text = reqwest_middleware_error.to_string();
