@@ -6,4 +6,8 @@
 //! the session ([`in_session`]) and checks that run.
 
 #[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
+mod agree;
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
 mod locked;
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios"))))]
+mod session;
