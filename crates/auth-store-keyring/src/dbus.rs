@@ -5,8 +5,8 @@
 //! session, and reads each item the search found in two sequential round trips (is it locked,
 //! then its attributes), so a lookup cost grew with the number of items. Here every call whose
 //! answer the next one does not need is sent before the first answer is read: whatever the
-//! keyring holds, a lookup waits for five answers (connecting, the session and the default
-//! collection, whether it is locked, the search, the attributes, the secret).
+//! keyring holds, a lookup waits for six answers: connecting, the session and the default
+//! collection, whether it is locked, the search, the attributes, the secret.
 //!
 //! The session is `plain`: the secret crosses the user's own session bus unencrypted, as it then
 //! lies in this process's memory anyway. The `dh-ietf1024` session libsecret opens by default
@@ -63,7 +63,7 @@ pub(crate) struct Found {
 
 impl SecretService {
     /// Connects, opens a `plain` session and finds the default collection, then asks whether it
-    /// is locked: three round trips after the bus's `Hello`.
+    /// is locked: two waits after the bus's `Hello`.
     pub(crate) fn probe() -> Result<Probed, ProbeError> {
         let connection =
             Connection::session().map_err(|err| ProbeError::Unreachable(connection_error(err)))?;
