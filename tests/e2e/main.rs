@@ -16,6 +16,7 @@ mod help;
 mod keyring;
 mod keys;
 mod leaks;
+mod mirrors;
 mod netrc;
 mod oauth;
 mod oauth_leaks;

@@ -15,6 +15,9 @@
 //! endpoint-url = "https://minio.example.com"
 //! region = "eu-central-1"
 //! force-path-style = true
+//!
+//! [mirrors]                                                   # as in pixi's config
+//! "https://conda.anaconda.org/conda-forge" = ["https://prefix.dev/conda-forge"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -22,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use auth_middleware::mirrors::Mirrors;
 use serde::Deserialize;
 
 use crate::env::Env;
@@ -47,6 +51,12 @@ pub(crate) struct Config {
     /// Per-bucket S3 settings.
     #[serde(default)]
     pub(crate) s3_options: BTreeMap<String, S3BucketConfig>,
+    /// `[mirrors]`: URL prefix → the mirrors that serve it, as written.
+    #[serde(default)]
+    mirrors: BTreeMap<String, Vec<String>>,
+    /// `mirrors` checked, then pixi's files' tables below it ([`Config::mirrors`]).
+    #[serde(skip)]
+    mirror_table: Mirrors,
     /// The config files that were read, auth's own first, then pixi's in lookup order.
     #[serde(skip)]
     sources: Vec<PathBuf>,
@@ -63,6 +73,8 @@ struct PixiFile {
     pypi_config: PixiPypi,
     #[serde(default, alias = "s3_options")]
     s3_options: BTreeMap<String, PixiBucket>,
+    #[serde(default)]
+    mirrors: BTreeMap<String, Vec<String>>,
 }
 
 /// `[pypi-config]` in pixi's file: `index-url` and the like are pixi's.
@@ -149,8 +161,8 @@ impl Config {
     }
 
     /// Reads auth's own config file, then each of pixi's ([`Config::pixi_paths`]): for each key
-    /// both read, the first file that sets it wins (for `s3-options`, each bucket). A file that
-    /// cannot be read or parsed is an error naming it.
+    /// both read, the first file that sets it wins (for `s3-options`, each bucket; for `mirrors`,
+    /// each prefix). A file that cannot be read or parsed is an error naming it.
     pub(crate) fn load_layered(env: &Env) -> anyhow::Result<Self> {
         let own = Self::path(env);
         let mut config = Self::load(own.as_deref())?;
@@ -179,6 +191,9 @@ impl Config {
                 .pypi
                 .keyring_provider
                 .or(pixi.pypi_config.keyring_provider);
+            let mirrors = Mirrors::new(&pixi.mirrors)
+                .map_err(|err| anyhow::anyhow!("pixi's config file {}: {err}", path.display()))?;
+            config.mirror_table = std::mem::take(&mut config.mirror_table).or(mirrors);
             for (bucket, options) in pixi.s3_options {
                 config.s3_options.entry(bucket).or_insert(S3BucketConfig {
                     endpoint_url: options.endpoint_url,
@@ -189,6 +204,11 @@ impl Config {
             config.sources.push(path);
         }
         Ok(config)
+    }
+
+    /// `[mirrors]` of every config file read, the first file that names a prefix winning.
+    pub(crate) fn mirrors(&self) -> &Mirrors {
+        &self.mirror_table
     }
 
     /// The config files that were read, in the order they were consulted.
@@ -220,7 +240,7 @@ impl Config {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(err) => return Err(err).with_context(unreadable),
         };
-        let config: Self = toml::from_str(&text).map_err(|err| {
+        let mut config: Self = toml::from_str(&text).map_err(|err| {
             anyhow::anyhow!(
                 "the config file {} is not valid: {}\nFix it (see docs/guide.md for the settings), or move it away.",
                 path.display(),
@@ -251,6 +271,8 @@ impl Config {
                 anyhow::bail!("the config file {}: {name} {message}", path.display());
             }
         }
+        config.mirror_table = Mirrors::new(&config.mirrors)
+            .map_err(|err| anyhow::anyhow!("the config file {}: {err}", path.display()))?;
         Ok(config)
     }
 
@@ -379,6 +401,41 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn mirrors_come_from_the_file_and_a_bad_one_names_the_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[mirrors]\n\"https://conda.anaconda.org/conda-forge\" = [\"https://prefix.dev/conda-forge\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path)).unwrap();
+        let url = url::Url::parse("https://conda.anaconda.org/conda-forge/noarch/x.conda").unwrap();
+        assert_eq!(
+            config.mirrors().candidates(&url)[0].as_str(),
+            "https://prefix.dev/conda-forge/noarch/x.conda"
+        );
+        std::fs::write(
+            &path,
+            "[mirrors]\n\"https://h.example/\" = [\"not a url\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "the config file {}: [mirrors] `https://h.example/` lists `not a url`, which is \
+                 not a mirror URL: relative URL without a base",
+                path.display()
+            )
+        );
+        // A misspelled table is an error, as every unknown key of auth's own file.
+        std::fs::write(&path, "[mirror]\n\"https://h.example/\" = []\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("unknown field `mirror`"), "{err}");
     }
 
     // A config file that is a FIFO blocked every command, waiting for a writer.

@@ -1,5 +1,6 @@
 //! `auth fetch URL`: an authenticated download through the middleware, so a user can check a
-//! login and a script can fetch a file.
+//! login and a script can fetch a file; a URL under a `[mirrors]` prefix is fetched from the first
+//! of its mirrors that answers.
 
 use std::fmt;
 use std::fs;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use auth_core::redact_url;
+use auth_core::{SafeUrl, redact_url};
 use auth_keyring_cli::KeyringCli;
 use auth_middleware::{AuthError, AuthMiddleware};
 
@@ -48,6 +49,29 @@ impl fmt::Display for TimedOut {
 }
 
 impl std::error::Error for TimedOut {}
+
+/// Every mirror of a URL failed: each one tried, and what failed.
+#[derive(Debug)]
+struct MirrorsFailed {
+    url: SafeUrl,
+    failures: Vec<(SafeUrl, String)>,
+}
+
+impl fmt::Display for MirrorsFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not download {} from any of its mirrors:",
+            self.url
+        )?;
+        for (mirror, reason) in &self.failures {
+            write!(f, "\n  {mirror}: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MirrorsFailed {}
 
 /// How long a download may take to connect, and to wait for each next byte.
 #[derive(Debug, Clone, Copy)]
@@ -90,11 +114,13 @@ pub(crate) fn fetch(
             .unwrap_or(KeyringProvider::Disabled),
     };
     let (_, client) = client(env, &stores, &config, timeouts, &args.resolve, provider)?;
+    let mirrors = config.mirrors().mirrors_for(&url);
 
     let show_progress = !global.no_progress && global.quiet == 0 && env.stderr_is_terminal;
     crate::oauth::runtime()?.block_on(download(
         &client,
         url,
+        mirrors,
         &shown,
         target,
         timeouts,
@@ -146,40 +172,30 @@ pub(crate) fn client(
     ))
 }
 
+/// Downloads `url` (from `mirrors` in their order when it is under a `[mirrors]` prefix) to
+/// `target`.
 async fn download(
     client: &reqwest_middleware::ClientWithMiddleware,
     url: reqwest::Url,
+    mirrors: Option<Vec<reqwest::Url>>,
     shown: &str,
     target: Target,
     timeouts: Timeouts,
     show_progress: bool,
 ) -> anyhow::Result<()> {
-    let request_host = host_port(&url);
-    // Sent as it is: reqwest's request builder would move the URL's user name and password into
-    // an `Authorization` header, which the middleware takes for the caller's own and whose 401 it
-    // hands back as a response. Left in the URL, they go through the middleware's one rule for a
-    // URL's own credential (`auth_core::url_credential`), and a refusal is its `Rejected`.
-    let request = reqwest::Request::new(reqwest::Method::GET, url);
-    let mut response = match client.execute(request).await {
-        Ok(response) => response,
-        Err(err) => {
-            let err = middleware_error(err);
-            // The host of the hop that failed (a redirect may have led elsewhere).
-            let host = err
-                .chain()
-                .find_map(|cause| match cause.downcast_ref::<AuthError>() {
-                    Some(AuthError::Send { url, .. }) => url::Url::parse(url.as_str()).ok(),
-                    _ => None,
-                })
-                .map_or(request_host, |url| host_port(&url));
-            return Err(timed_out(&err, &host, timeouts)
-                .unwrap_or_else(|| err.context(format!("could not download {shown}"))));
+    let mut response = match mirrors {
+        None => {
+            let response = send(client, url, timeouts)
+                .await
+                .map_err(|failed| failed.into_error(shown))?;
+            let status = response.status();
+            if !status.is_success() {
+                bail!("could not download {shown}: the server answered HTTP {status}");
+            }
+            response
         }
+        Some(mirrors) => from_mirrors(client, &url, mirrors, shown, timeouts).await?,
     };
-    let status = response.status();
-    if !status.is_success() {
-        bail!("could not download {shown}: the server answered HTTP {status}");
-    }
     let progress = if show_progress {
         let bar = response.content_length().map_or_else(
             indicatif::ProgressBar::no_length,
@@ -214,6 +230,130 @@ async fn download(
     }
     progress.finish_and_clear();
     sink.finish()
+}
+
+/// A request that got no response.
+struct Failed {
+    /// What failed: a [`TimedOut`], or the error's own chain.
+    err: anyhow::Error,
+    timed_out: bool,
+    /// Whether the transport failed (no connection, TLS, a timeout, a reset), rather than the
+    /// middleware refusing (a 401 or 403, a store that cannot be read, a redirect loop): a
+    /// mirror that failed so is skipped for the next one.
+    transport: bool,
+}
+
+impl Failed {
+    /// The error of a download that is not from a mirror.
+    fn into_error(self, shown: &str) -> anyhow::Error {
+        if self.timed_out {
+            self.err
+        } else {
+            self.err.context(format!("could not download {shown}"))
+        }
+    }
+}
+
+/// One GET of `url` through the middleware; any status is a response.
+async fn send(
+    client: &reqwest_middleware::ClientWithMiddleware,
+    url: reqwest::Url,
+    timeouts: Timeouts,
+) -> Result<reqwest::Response, Failed> {
+    let request_host = host_port(&url);
+    // Sent as it is: reqwest's request builder would move the URL's user name and password into
+    // an `Authorization` header, which the middleware takes for the caller's own and whose 401 it
+    // hands back as a response. Left in the URL, they go through the middleware's one rule for a
+    // URL's own credential (`auth_core::url_credential`), and a refusal is its `Rejected`.
+    let request = reqwest::Request::new(reqwest::Method::GET, url);
+    let err = match client.execute(request).await {
+        Ok(response) => return Ok(response),
+        Err(err) => middleware_error(err),
+    };
+    let transport = match err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<AuthError>())
+    {
+        Some(cause) => matches!(cause, AuthError::Send { .. }),
+        None => err
+            .chain()
+            .any(<dyn std::error::Error>::is::<reqwest::Error>),
+    };
+    // The host of the hop that failed (a redirect may have led elsewhere).
+    let host = err
+        .chain()
+        .find_map(|cause| match cause.downcast_ref::<AuthError>() {
+            Some(AuthError::Send { url, .. }) => url::Url::parse(url.as_str()).ok(),
+            _ => None,
+        })
+        .map_or(request_host, |url| host_port(&url));
+    Err(match timed_out(&err, &host, timeouts) {
+        Some(err) => Failed {
+            err,
+            timed_out: true,
+            transport: true,
+        },
+        None => Failed {
+            err,
+            timed_out: false,
+            transport,
+        },
+    })
+}
+
+/// The first successful response of `mirrors`, tried in order, each a request of its own (so
+/// the middleware looks up the credential for the mirror's URL, never for `url`'s). A mirror
+/// that cannot be reached, or answers 5xx, is skipped for the next; any other answer (a 404, a
+/// 401) is the answer.
+async fn from_mirrors(
+    client: &reqwest_middleware::ClientWithMiddleware,
+    url: &reqwest::Url,
+    mirrors: Vec<reqwest::Url>,
+    shown: &str,
+    timeouts: Timeouts,
+) -> anyhow::Result<reqwest::Response> {
+    let original = SafeUrl::from(url);
+    let count = mirrors.len();
+    let mut failures = Vec::with_capacity(count);
+    for (index, mirror) in mirrors.into_iter().enumerate() {
+        let safe = SafeUrl::from(&mirror);
+        let reason = if matches!(mirror.scheme(), "http" | "https" | "s3") {
+            tracing::debug!("trying mirror {safe} (for {original})");
+            match send(client, mirror, timeouts).await {
+                Ok(response) if response.status().is_success() => {
+                    tracing::info!("downloading from mirror {safe} (for {original})");
+                    return Ok(response);
+                }
+                Ok(response) if response.status().is_server_error() => {
+                    format!("the server answered HTTP {}", response.status())
+                }
+                Ok(response) => bail!(
+                    "could not download {shown}: its mirror {safe} answered HTTP {}",
+                    response.status()
+                ),
+                Err(failed) if failed.transport => format!("{:#}", failed.err),
+                Err(failed) => {
+                    return Err(failed
+                        .err
+                        .context(format!("could not download {shown} from its mirror {safe}")));
+                }
+            }
+        } else {
+            format!(
+                "`auth fetch` downloads http://, https:// and s3:// URLs, not {}://",
+                mirror.scheme()
+            )
+        };
+        if index + 1 < count {
+            tracing::warn!("mirror {safe} failed: {reason}; trying the next mirror");
+        }
+        failures.push((safe, reason));
+    }
+    Err(MirrorsFailed {
+        url: original,
+        failures,
+    }
+    .into())
 }
 
 /// A [`TimedOut`] in place of `err` when a timeout caused it: the chain below (hyper's

@@ -228,7 +228,10 @@ mod tests {
 
     use super::*;
 
-    fn table(entries: &[(&str, &[&str])]) -> Mirrors {
+    /// A table as a config file writes it: keys and their lists.
+    type Table<'a> = [(&'a str, &'a [&'a str])];
+
+    fn table(entries: &Table) -> Mirrors {
         Mirrors::new(entries.iter().map(|(key, list)| (*key, list.iter()))).unwrap()
     }
 
@@ -348,7 +351,7 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        let cases: &[(&[(&str, &[&str])], &str)] = &[
+        let cases: &[(&Table, &str)] = &[
             (
                 &[("conda-forge", &["https://m.example/"])],
                 "[mirrors] key `conda-forge` is not a URL prefix: relative URL without a base",
