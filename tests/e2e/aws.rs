@@ -404,3 +404,29 @@ fn an_sso_profile_without_a_session_says_to_run_aws_sso_login() {
         stderr_has(&run, "run `aws sso login --profile conda`");
     }
 }
+
+/// The session token moto's instance metadata service hands out for `PUT /latest/api/token`
+/// (moto/instance_metadata/responses.py).
+const MOTO_IMDS_TOKEN: &str = "fake-imdsv2-token";
+
+/// moto's instance metadata answers the IMDSv2 token request without the
+/// `x-aws-ec2-metadata-token-ttl-seconds` header, which the AWS SDK requires, so no download
+/// can be signed with its keys; what is tested is the failure: it says why, and the token the
+/// SDK's error carries in its raw response never reaches the output, at any verbosity.
+#[test]
+fn instance_metadata_that_fails_says_why_and_prints_no_token() {
+    let moto = Moto::start(0);
+    let mut sandbox = aws_sandbox();
+    sandbox
+        // An EC2 machine: no profile, no keys, instance metadata switched on and found at moto.
+        .env("AWS_EC2_METADATA_DISABLED", "false")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", moto.endpoint());
+    for verbosity in [None, Some("-v"), Some("-vvvv")] {
+        let mut args = vec!["fetch", "s3://conda-bucket/noarch/repodata.json"];
+        args.extend(verbosity);
+        let failed = run_clean(&sandbox, &args, &[MOTO_IMDS_TOKEN], false);
+        assert_eq!(failed.code, 4, "{failed:?}");
+        stderr_has(&failed, "instance metadata gave no AWS credentials");
+        stderr_has(&failed, "token response did not contain a TTL header");
+    }
+}

@@ -185,7 +185,8 @@ where
 
 /// tracing's fields (the message too, and the fields of spans) with every control character
 /// escaped, line breaks included: a log line is one line. Both formats use it, so no log event
-/// can put an escape sequence on the terminal, whatever a library or a peer put in it.
+/// can put an escape sequence on the terminal, whatever a library or a peer put in it; and no
+/// HTTP body that an AWS SDK error carries reaches the log (`auth_s3::redact_sdk_bodies`).
 #[derive(Debug, Default)]
 struct EscapedFields(DefaultFields);
 
@@ -197,6 +198,8 @@ impl<'writer> FormatFields<'writer> for EscapedFields {
     ) -> std::fmt::Result {
         let mut plain = String::new();
         self.0.format_fields(Writer::new(&mut plain), fields)?;
+        // The AWS SDK's errors print the raw HTTP response they failed on, body bytes and all.
+        let plain = auth_s3::redact_sdk_bodies(&plain);
         writer.write_str(&auth_core::escape_control(&plain))
     }
 }

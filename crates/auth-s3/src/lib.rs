@@ -8,6 +8,7 @@ mod aws_http;
 mod chain;
 mod credentials;
 mod error;
+mod sdk_log;
 mod settings;
 mod sign;
 
@@ -16,6 +17,7 @@ pub use address::{S3Url, resolve};
 pub use chain::{AwsChain, ChainClock, ChainError, ProfileKind, REFRESH_BEFORE_EXPIRY, Source};
 pub use credentials::{credentials_from_auth, credentials_from_env};
 pub use error::S3Error;
+pub use sdk_log::redact_sdk_bodies;
 pub use settings::{DEFAULT_REGION, S3Settings};
 #[doc(hidden)]
 pub use sign::Signer;
