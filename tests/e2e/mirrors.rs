@@ -274,9 +274,7 @@ fn when_every_mirror_fails_the_error_names_each_and_why() {
     );
     let first = lines.next().unwrap_or_default();
     assert!(
-        first.starts_with(&format!(
-            "  {down}/all/file: request to {down}/all/file failed"
-        )),
+        first.starts_with(&format!("  {down}/all/file: ")) && first.contains("Connection refused"),
         "{error}"
     );
     assert_eq!(
@@ -324,8 +322,10 @@ fn the_table_comes_from_pixis_config_too_below_auths_own() {
     let run = fetch(&sandbox, &hosts.package(), &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr
-            .contains(&format!("  {down}/noarch/pkg.conda: request to {down}")),
+        run.stderr.lines().any(
+            |line| line.starts_with(&format!("  {down}/noarch/pkg.conda: "))
+                && line.contains("Connection refused")
+        ),
         "{}",
         run.stderr
     );

@@ -331,7 +331,7 @@ async fn from_mirrors(
                     "could not download {shown}: its mirror {safe} answered HTTP {}",
                     response.status()
                 ),
-                Err(failed) if failed.transport => format!("{:#}", failed.err),
+                Err(failed) if failed.transport => reason(&failed.err, &safe),
                 Err(failed) => {
                     return Err(failed
                         .err
@@ -354,6 +354,21 @@ async fn from_mirrors(
         failures,
     }
     .into())
+}
+
+/// Why a request to `url` failed, in one line: the causes, without a first "request to `url`
+/// failed" (the URL is named already).
+fn reason(err: &anyhow::Error, url: &SafeUrl) -> String {
+    let mut causes = err.chain().peekable();
+    if let Some(AuthError::Send { url: sent, .. }) = err.downcast_ref::<AuthError>()
+        && sent == url
+    {
+        causes.next();
+    }
+    causes
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// A [`TimedOut`] in place of `err` when a timeout caused it: the chain below (hyper's
