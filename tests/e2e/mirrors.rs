@@ -288,6 +288,40 @@ fn when_every_mirror_fails_the_error_names_each_and_why() {
 }
 
 #[test]
+fn a_mirror_that_does_not_answer_in_time_is_skipped() {
+    let mut builder = Nginx::builder();
+    let good = builder.recorder(&[]);
+    let nginx = builder.start();
+    // Connections are taken (the kernel's backlog) and never answered.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let silent_url = format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let origin = format!("http://origin.test:{}", closed_port());
+    let sandbox = Sandbox::new();
+    write(
+        &own_config(&sandbox),
+        &format!(
+            "[mirrors]\n\"{origin}/\" = [\"{silent_url}/\", \"{}/\"]\n",
+            nginx.origin(good)
+        ),
+    );
+
+    let run = fetch(
+        &sandbox,
+        &format!("{origin}/ch/file"),
+        &["--read-timeout", "0.5"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "recorded /ch/file\n");
+    assert!(
+        run.stderr.contains(&format!(
+            "mirror {silent_url}/ch/file failed: timed out after 0.5 s waiting for 127.0.0.1:"
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn the_table_comes_from_pixis_config_too_below_auths_own() {
     let hosts = Hosts::start();
     let mut sandbox = Sandbox::new();

@@ -359,7 +359,7 @@ async fn from_mirrors(
 /// Why a request to `url` failed, in one line: the causes, without a first "request to `url`
 /// failed" (the URL is named already).
 fn reason(err: &anyhow::Error, url: &SafeUrl) -> String {
-    let mut causes = err.chain().peekable();
+    let mut causes = err.chain();
     if let Some(AuthError::Send { url: sent, .. }) = err.downcast_ref::<AuthError>()
         && sent == url
     {
