@@ -167,6 +167,47 @@ impl<'env> Checker<'env> {
         outcome
     }
 
+    /// Checks the credentials stored under `keys`, the requests at the same time (one slow host
+    /// does not hold up the others); the outcomes in the order of `keys`.
+    pub(crate) fn check_all(&self, keys: &[&HostKey]) -> Vec<Outcome> {
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; keys.len()];
+        let mut requests = tokio::task::JoinSet::new();
+        for (index, key) in keys.iter().enumerate() {
+            match self.probe(key) {
+                Ok(probe) => {
+                    tracing::info!(
+                        "checking the credential for {key}: {} {}",
+                        probe.method,
+                        redact_url(probe.url.as_str())
+                    );
+                    let client = self.client.clone();
+                    requests.spawn_on(
+                        async move { (index, send(&client, probe).await) },
+                        self.runtime.handle(),
+                    );
+                }
+                Err(outcome) => outcomes[index] = Some(outcome),
+            }
+        }
+        self.runtime.block_on(async {
+            while let Some(done) = requests.join_next().await {
+                match done {
+                    Ok((index, outcome)) => outcomes[index] = Some(outcome),
+                    Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                    Err(_) => {}
+                }
+            }
+        });
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or_else(|| Outcome::Unreachable {
+                    reason: "the check was cancelled".to_owned(),
+                })
+            })
+            .collect()
+    }
+
     /// What to request for `key`, or why nothing.
     fn probe(&self, key: &HostKey) -> Result<Probe, Outcome> {
         if let Some(url) = self.check_url.as_ref() {

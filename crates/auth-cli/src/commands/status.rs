@@ -369,8 +369,15 @@ impl Collected {
         }
         match crate::check::Checker::open(env, auth_file, check_url) {
             Ok(checker) => {
+                let used: Vec<&HostKey> = self
+                    .entries
+                    .iter()
+                    .filter(|entry| !entry.shadowed)
+                    .map(|entry| &entry.credential.key)
+                    .collect();
+                let mut outcomes = checker.check_all(&used).into_iter();
                 for entry in self.entries.iter_mut().filter(|entry| !entry.shadowed) {
-                    entry.check = Some(checker.check(&entry.credential.key));
+                    entry.check = outcomes.next();
                 }
             }
             Err(err) => self.check_error = Some(err.context("could not check the credentials")),
