@@ -923,7 +923,35 @@ fn escape_for_terminal(json: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_for_terminal;
+    use super::{Target, escape_for_terminal};
+
+    #[test]
+    fn a_bare_host_is_its_https_root_and_a_url_is_kept() {
+        let shown: Vec<String> = [
+            "repo.example.com",
+            "repo.example.com:8443",
+            "http://127.0.0.1:8080/simple/",
+            "s3://bucket/key",
+            "https://user:pw@repo.example.com/x",
+            "ftp://repo.example.com/",
+            "not a host",
+        ]
+        .iter()
+        .map(|text| match Target::parse(text) {
+            Ok(target) => format!("{text} -> {} ({})", target.url, target.shown),
+            Err(err) => format!("{text} -> error: {err}"),
+        })
+        .collect();
+        insta::assert_snapshot!(shown.join("\n"), @r"
+        repo.example.com -> https://repo.example.com/ (repo.example.com)
+        repo.example.com:8443 -> https://repo.example.com:8443/ (repo.example.com:8443)
+        http://127.0.0.1:8080/simple/ -> http://127.0.0.1:8080/simple/ (http://127.0.0.1:8080/simple/)
+        s3://bucket/key -> s3://bucket/key (s3://bucket/key)
+        https://user:pw@repo.example.com/x -> https://user:pw@repo.example.com/x (https://****@repo.example.com/x)
+        ftp://repo.example.com/ -> error: `ftp://repo.example.com/` is not a host name or an http(s):// or s3:// URL
+        not a host -> error: `not a host` is not a host name or an http(s):// or s3:// URL
+        ");
+    }
 
     #[test]
     fn json_keeps_its_value_and_loses_terminal_controls() {
