@@ -131,7 +131,7 @@ fn a_bad_config_file_is_an_error_with_its_path_and_line() {
       |
     2 | keyring-timout-seconds = 2
       | ^^^^^^^^^^^^^^^^^^^^^^
-    unknown field `keyring-timout-seconds`, expected one of `authentication-override-file`, `keyring-timeout-seconds`, `oauth-refresh-margin-seconds`, `connect-timeout-seconds`, `read-timeout-seconds`, `pypi-config`, `s3-options`
+    unknown field `keyring-timout-seconds`, expected one of `authentication-override-file`, `keyring-timeout-seconds`, `oauth-refresh-margin-seconds`, `connect-timeout-seconds`, `read-timeout-seconds`, `pypi-config`, `s3-options`, `mirrors`
     Fix it (see docs/guide.md for the settings), or move it away.
     exit: 1
     --- stdout
