@@ -424,7 +424,8 @@ fn is_env_store(described: &str) -> bool {
 }
 
 /// An error and its causes on one line: `what failed: why: why`.
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+#[cfg(feature = "netrc")]
+fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

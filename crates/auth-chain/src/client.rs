@@ -91,15 +91,13 @@ mod middleware {
                     env.aws_chain(http.clone(), clock.clone()),
                 )));
             }
-            #[cfg_attr(not(feature = "oauth"), allow(unused_mut))]
-            let mut middleware = AuthMiddleware::new(self.chain.clone(), clock.clone()).with_s3(s3);
             #[cfg(feature = "oauth")]
-            {
-                middleware =
-                    middleware.with_refresher(self.refresher(http.clone(), unix_seconds(clock)));
-            }
+            let refresher = self.refresher(http.clone(), unix_seconds(clock.clone()));
             #[cfg(not(any(feature = "s3", feature = "oauth")))]
             let _ = http;
+            let middleware = AuthMiddleware::new(self.chain.clone(), clock).with_s3(s3);
+            #[cfg(feature = "oauth")]
+            let middleware = middleware.with_refresher(refresher);
             Ok(middleware)
         }
 
