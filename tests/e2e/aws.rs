@@ -406,10 +406,10 @@ fn an_sso_profile_without_a_session_says_to_run_aws_sso_login() {
 }
 
 /// The session token moto's instance metadata service hands out for `PUT /latest/api/token`
-/// (moto/instance_metadata/responses.py).
+/// (`moto/instance_metadata/responses.py`).
 const MOTO_IMDS_TOKEN: &str = "fake-imdsv2-token";
 
-/// moto's instance metadata answers the IMDSv2 token request without the
+/// moto's instance metadata answers the `IMDSv2` token request without the
 /// `x-aws-ec2-metadata-token-ttl-seconds` header, which the AWS SDK requires, so no download
 /// can be signed with its keys; what is tested is the failure: it says why, and the token the
 /// SDK's error carries in its raw response never reaches the output, at any verbosity.
