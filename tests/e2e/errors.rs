@@ -356,8 +356,9 @@ fn every_documented_code_but_fetchs_own_is_tested() {
     let documented = documented_exit_codes(&Sandbox::new());
     let codes: Vec<i32> = documented.iter().map(|(code, _)| *code).collect();
     assert_eq!(codes, [0, 1, 2, 3, 4], "{documented:?}");
-    // 3 (rejected credentials) only `fetch` can give; fetch.rs tests it.
-    assert_eq!(documented[3].1, ["fetch"]);
+    // 3 (rejected credentials) needs a server that rejects: fetch.rs tests it for `fetch`,
+    // check.rs for `login --check` and `status --check`.
+    assert_eq!(documented[3].1, ["fetch", "login --check", "status --check"]);
 }
 
 // `auth logout` alone printed `Usage: auth logout <HOST>`, while its --help showed `[HOST]`.
