@@ -107,7 +107,20 @@ fn the_default_chain_is_env_keyring_file_netrc_and_the_env_store_comes_first() {
         ("AUTH_TOKEN_REPO_PREFIX_DEV", OsStr::new("pfx_from_env")),
         ("PATH", OsStr::new("/usr/bin")),
         ("AUTH_TOKEN_EMPTY_EXAMPLE_COM", OsStr::new("")),
+        ("AWS_PROFILE", OsStr::new("conda")),
     ]);
+    assert_eq!(env.aws.keys().collect::<Vec<_>>(), ["AWS_PROFILE"]);
+    for (name, read) in [
+        ("HOME", true),
+        ("NETRC", true),
+        ("AWS_REGION", true),
+        ("TF_TOKEN_app_terraform_io", true),
+        ("GH_TOKEN", true),
+        ("PATH", false),
+        ("AUTH_LOG", false),
+    ] {
+        assert_eq!(ChainEnv::reads(name), read, "{name}");
+    }
     assert_eq!(
         env.credential_vars.keys().collect::<Vec<_>>(),
         ["AUTH_TOKEN_REPO_PREFIX_DEV"],
