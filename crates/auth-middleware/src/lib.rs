@@ -37,11 +37,11 @@ pub fn system_clock() -> Clock {
     Arc::new(SystemTime::now)
 }
 
-/// Renews an OAuth access token before it expires. The OAuth layer implements it; the middleware
 /// The error of a hook an embedder implements ([`TokenRefresher`], [`AwsCredentials`]): any
 /// error, its causes kept (as `cargo-credential` does).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Renews an OAuth access token before it expires. The OAuth layer implements it; the middleware
 /// calls it for every `OAuth` credential and sends what it returns.
 #[async_trait]
 pub trait TokenRefresher: Send + Sync + fmt::Debug {
