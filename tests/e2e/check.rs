@@ -321,17 +321,7 @@ fn assert_clean(sandbox: &Sandbox, run: &Run, secrets: &[&str]) {
 fn s3_keys_are_checked_with_a_signed_head_of_the_bucket() {
     let s3 = S3::start(ACCESS_KEY, SECRET_KEY);
     s3.create_bucket("packages");
-    let sandbox = Sandbox::new();
-    let config = sandbox.home().join(".config/auth/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &config,
-        format!(
-            "[s3-options.packages]\nendpoint-url = \"{}\"\nregion = \"eu-central-1\"\n",
-            s3.endpoint()
-        ),
-    )
-    .unwrap();
+    let sandbox = crate::fetch::s3_sandbox(&s3);
     let login = |secret: &str| {
         run(
             &sandbox,

@@ -188,7 +188,8 @@ fn a_failed_download_prints_the_url_redacted_and_leaves_no_file() {
 const ACCESS_KEY: &str = "AKIDAUTHTEST";
 const SECRET_KEY: &str = "s3-secret-key-10";
 
-fn s3_sandbox(s3: &S3) -> Sandbox {
+/// A sandbox whose config gives bucket `packages` the endpoint of `s3` (region eu-central-1).
+pub(crate) fn s3_sandbox(s3: &S3) -> Sandbox {
     let sandbox = Sandbox::new();
     let config = sandbox.home().join(".config/auth/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();

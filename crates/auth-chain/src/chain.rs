@@ -335,7 +335,7 @@ impl Survey {
                 #[cfg(feature = "netrc")]
                 Slot::Broken(broken) => left_out.push(Skipped {
                     store: format!("the netrc {}", broken.location),
-                    reason: error_chain(&broken.error),
+                    reason: auth_core::error_chain(&broken.error),
                 }),
             }
         }
@@ -421,17 +421,4 @@ fn is_env_store(described: &str) -> bool {
         let _ = described;
         false
     }
-}
-
-/// An error and its causes on one line: `what failed: why: why`.
-#[cfg(feature = "netrc")]
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

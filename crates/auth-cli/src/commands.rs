@@ -82,17 +82,9 @@ fn login(args: LoginArgs, global: &GlobalArgs, env: &Env, printer: Printer) -> a
         .chain
         .set(&key, &auth)
         .with_context(|| format!("could not save the credentials for {key}"))?;
-    // Each reason names its store ("the keyring is unavailable: ..."); the read-only `env`
-    // store is passed over on every login, which is not worth a warning.
-    let skipped = stores::skipped_worth_saying(&saved.skipped);
-    for reason in &skipped {
-        printer.warning(reason);
-    }
-    if !skipped.is_empty() && saved.store.name() == "file" && !stores.file_chosen {
-        printer.warning(&format!(
-            "the credentials were saved in plain text in {} instead; anyone who can read that file can use them",
-            saved.store.location()
-        ));
+    // Each reason names its store ("the keyring is unavailable: ...").
+    for warning in stores.save_warnings(&saved, "the credentials", "them") {
+        printer.warning(&warning);
     }
     printer.info(&format!(
         "Logged in to {key}: {} saved in {}.",

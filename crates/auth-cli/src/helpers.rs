@@ -7,12 +7,9 @@ mod cargo;
 mod docker;
 mod git;
 
-use auth_core::Saved;
-
 use crate::cli::{GlobalArgs, HelperCommand, HelperTool, InstallArgs};
 use crate::env::Env;
 use crate::output::Printer;
-use crate::stores;
 
 pub(crate) fn run(
     command: HelperCommand,
@@ -36,21 +33,4 @@ fn install(args: &InstallArgs, env: &Env, printer: Printer, on: bool) -> anyhow:
         HelperTool::Cargo => cargo::install(env, printer, on, args.dry_run),
         HelperTool::Docker => docker::install(env, printer, on, args.dry_run),
     }
-}
-
-/// What a helper's save deserves a warning about, as `auth login` says it: each store passed
-/// over that is worth saying (never the read-only `env` store), then, when the file store took
-/// a credential nobody chose to keep there, that it is plain text. `what` names the credential
-/// ("the token"), `it` its pronoun.
-fn save_warnings(saved: &Saved, file_chosen: bool, what: &str, it: &str) -> Vec<String> {
-    let skipped = stores::skipped_worth_saying(&saved.skipped);
-    let mut warnings: Vec<String> = skipped.iter().map(|&reason| reason.to_owned()).collect();
-    if !skipped.is_empty() && saved.store.name() == "file" && !file_chosen {
-        let was = if it == "them" { "were" } else { "was" };
-        warnings.push(format!(
-            "{what} {was} saved in plain text in {} instead; anyone who can read that file can use {it}",
-            saved.store.location()
-        ));
-    }
-    warnings
 }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use auth_chain::{ChainEnv, ChainError, ChainOptions};
-use auth_core::{CredentialStore, Found, StoreChain};
+use auth_core::{CredentialStore, Found, Saved, StoreChain};
 use auth_store_env::EnvStore;
 use auth_store_file::FileStore;
 
@@ -197,10 +197,25 @@ impl Stores {
     }
 }
 
-/// The stores a write passed over that are worth a warning: all but the `env` store, which
-/// never takes a write (so saying so each time would be noise).
-pub(crate) fn skipped_worth_saying(skipped: &[(String, String)]) -> Vec<&str> {
-    auth_chain::skipped_worth_saying(skipped)
+impl Stores {
+    /// What a save through [`Stores::chain`] deserves a warning about, for `auth login` and
+    /// every helper alike: each store passed over that is worth saying (never the read-only
+    /// `env` store, which every write passes), then, when the file took a credential nobody
+    /// chose to keep there, that it is plain text. `what` names the credential ("the token"),
+    /// `it` its pronoun ("it", "them").
+    pub(crate) fn save_warnings(&self, saved: &Saved, what: &str, it: &str) -> Vec<String> {
+        let skipped = auth_chain::skipped_worth_saying(&saved.skipped);
+        let mut warnings: Vec<String> = skipped.iter().map(|&reason| reason.to_owned()).collect();
+        if !skipped.is_empty() && saved.store.name() == "file" && !self.file_chosen {
+            let was = if it == "them" { "were" } else { "was" };
+            warnings.push(format!(
+                "{what} {was} saved in plain text in {} instead; anyone who can read that file \
+                 can use {it}",
+                saved.store.location()
+            ));
+        }
+        warnings
+    }
 }
 
 /// An error and its causes on one line, each said once: `what failed: why: why`.

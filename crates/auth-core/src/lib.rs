@@ -3,6 +3,7 @@
 
 mod authentication;
 mod decision;
+mod error_chain;
 mod escape;
 mod host;
 mod index;
@@ -13,6 +14,7 @@ mod url_target;
 
 pub use authentication::{Authentication, InvalidCredential};
 pub use decision::{Decision, Placement, Withheld, is_loopback, url_credential};
+pub use error_chain::error_chain;
 pub use escape::escape_control;
 pub use host::{HostKey, HostKeyError, HostSpec, Specificity};
 pub use index::CredentialIndex;

@@ -125,15 +125,5 @@ pub(crate) async fn discover(http: &reqwest::Client, issuer: &Url) -> Result<Pro
 
 /// An error and its causes on one line.
 pub(crate) fn describe_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    auth_core::error_chain(err)
 }

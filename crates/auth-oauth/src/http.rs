@@ -151,15 +151,7 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::
 
 /// A reqwest error and its causes, without the URL (the caller names it, redacted).
 pub(crate) fn describe_reqwest(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    auth_core::error_chain(&err.without_url())
 }
 
 /// Refuses plain http except on the loopback interface, where tests and local providers run.

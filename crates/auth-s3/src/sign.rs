@@ -256,12 +256,5 @@ fn failure(uri: &str, reason: String) -> S3Error {
 
 /// An error and its causes on one line; the signer's messages never quote header values.
 fn describe(err: &dyn Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    auth_core::error_chain(err)
 }

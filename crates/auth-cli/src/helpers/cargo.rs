@@ -188,8 +188,7 @@ impl CargoProvider<'_> {
             .set(&index.key, &auth)
             .with_context(|| format!("could not save the token for {}", index.key))
             .map_err(cargo_error)?;
-        for warning in super::save_warnings(&saved, resolver.stores.file_chosen, "the token", "it")
-        {
+        for warning in resolver.stores.save_warnings(&saved, "the token", "it") {
             self.printer.warning(&warning);
         }
         self.printer.info(&format!(

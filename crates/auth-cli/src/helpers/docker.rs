@@ -231,12 +231,10 @@ fn store(input: &str, global: &GlobalArgs, env: &Env, printer: Printer) -> anyho
         .chain
         .set(&registry.key, &auth)
         .with_context(|| format!("could not save the credentials for {}", registry.key))?;
-    for warning in super::save_warnings(
-        &saved,
-        resolver.stores.file_chosen,
-        "the credentials",
-        "them",
-    ) {
+    for warning in resolver
+        .stores
+        .save_warnings(&saved, "the credentials", "them")
+    {
         printer.warning(&warning);
     }
     tracing::info!(

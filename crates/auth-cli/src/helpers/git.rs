@@ -322,7 +322,9 @@ fn store(request: &Request, global: &GlobalArgs, env: &Env) -> anyhow::Result<()
     let saved = chain
         .set(&key, &auth)
         .with_context(|| format!("could not save the credential git used for {key}"))?;
-    for warning in super::save_warnings(&saved, resolver.stores.file_chosen, "the credential", "it")
+    for warning in resolver
+        .stores
+        .save_warnings(&saved, "the credential", "it")
     {
         tracing::warn!("{warning}");
     }
