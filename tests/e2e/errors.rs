@@ -358,7 +358,10 @@ fn every_documented_code_but_fetchs_own_is_tested() {
     assert_eq!(codes, [0, 1, 2, 3, 4], "{documented:?}");
     // 3 (rejected credentials) needs a server that rejects: fetch.rs tests it for `fetch`,
     // check.rs for `login --check` and `status --check`.
-    assert_eq!(documented[3].1, ["fetch", "login --check", "status --check"]);
+    assert_eq!(
+        documented[3].1,
+        ["fetch", "login --check", "status --check"]
+    );
 }
 
 // `auth logout` alone printed `Usage: auth logout <HOST>`, while its --help showed `[HOST]`.
