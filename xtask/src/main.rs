@@ -14,6 +14,7 @@ mod dist;
 mod features;
 mod fuzz;
 mod public_api;
+mod symbol_order;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -52,6 +53,10 @@ Tasks:
   features         Clippy -D warnings on each feature combination offered downstream
                    (auth-chain with no default features and each feature alone, auth-s3 with
                    and without `chain`)
+  symbol-order     Profile the release `auth` under valgrind and write
+                   crates/auth-cli/symbol-order.txt, the functions its per-operation commands run,
+                   which the linker places together (docs/performance.md); rerun after a
+                   dependency or toolchain update
   public-api [--check]
                    Write each library crate's public API to crates/<crate>/public-api.txt
                    (from rustdoc's JSON); --check fails if one changed
@@ -114,6 +119,10 @@ fn run(args: &[String]) -> Result<()> {
             demo::run()
         }
         "dist" => dist::run(dist::parse(rest)?),
+        "symbol-order" => match rest {
+            [] => symbol_order::run(),
+            _ => bail!("`cargo xtask symbol-order` takes no arguments"),
+        },
         "codegen" => match rest {
             [] => codegen::run(codegen::Mode::Write),
             [flag] if flag == "--check" => codegen::run(codegen::Mode::Check),

@@ -198,6 +198,18 @@ pub(crate) fn multicall_args(
         .collect()
 }
 
+/// What `auth --version` (or `-V`) alone prints, without building the command tree: clap's
+/// parse was a third of the process's own instructions for it (docs/performance.md). A test
+/// keeps it equal to clap's own answer; any other command line goes to clap.
+pub(crate) fn version_only(args: &[std::ffi::OsString]) -> Option<String> {
+    match args {
+        [_, flag] if flag == "--version" || flag == "-V" => {
+            Some(concat!("auth ", env!("CARGO_PKG_VERSION"), "\n").to_owned())
+        }
+        _ => None,
+    }
+}
+
 /// A secret may be given as `-` to read it from standard input, so that it stays out of the
 /// command line and the shell history.
 ///
@@ -432,6 +444,29 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_version_shortcut_prints_what_clap_prints() {
+        let args = |list: &[&str]| -> Vec<std::ffi::OsString> {
+            super::multicall_args(list.iter().map(std::ffi::OsString::from))
+        };
+        for flag in ["--version", "-V"] {
+            let clap = match Cli::try_parse_from(args(&["auth", flag])) {
+                Err(err) if err.kind() == ErrorKind::DisplayVersion => err.to_string(),
+                other => panic!("clap did not print the version: {other:?}"),
+            };
+            assert_eq!(super::version_only(&args(&["auth", flag])), Some(clap));
+        }
+        for other in [
+            &["auth", "--version", "token"][..],
+            &["auth", "token", "--version"],
+            &["git-credential-auth", "--version"],
+            &["auth", "--Version"],
+            &["auth"],
+        ] {
+            assert_eq!(super::version_only(&args(other)), None, "{other:?}");
+        }
     }
 
     /// One flag of each login method, with a value where it takes one.

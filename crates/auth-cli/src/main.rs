@@ -36,8 +36,15 @@ use crate::env::Env;
 use crate::output::Printer;
 
 fn main() -> ExitCode {
+    let args = cli::multicall_args(std::env::args_os());
+    if let Some(version) = cli::version_only(&args) {
+        use std::io::Write as _;
+        // As clap's own version exit: a closed stdout is not an error worth a message.
+        let _ = std::io::stdout().lock().write_all(version.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     let env = Env::from_process();
-    let cli = Cli::parse_from(cli::multicall_args(std::env::args_os()));
+    let cli = Cli::parse_from(args);
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
