@@ -1,6 +1,6 @@
 //! Link options of the `auth` binary that make it quick to start and light in memory: a
 //! position-dependent executable on Linux, and the functions of its common commands placed side
-//! by side (docs/performance.md, "Start-up" and "Memory").
+//! by side (docs/performance.md, "Start-up, memory and size").
 //!
 //! - **`-no-pie`.** A position-independent `auth` carried 22,000 relative relocations (vtables,
 //!   panic locations, string tables): the loader spent 40 % of `auth --version` applying them
@@ -37,7 +37,8 @@ fn main() {
     }
 
     // rustc links x86_64-unknown-linux-gnu with its own lld unless told otherwise; GNU ld knows
-    // neither option below, so they are passed only when nothing names another linker.
+    // neither option below, so they are passed only when nothing names another linker (any
+    // rustflag mentioning "link" counts: the options only save memory, so when in doubt, not).
     let own_lld = var("TARGET") == "x86_64-unknown-linux-gnu"
         && std::env::var_os("RUSTC_LINKER").is_none()
         && !var("CARGO_ENCODED_RUSTFLAGS").contains("link");

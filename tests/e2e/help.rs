@@ -54,3 +54,35 @@ fn usage_errors_exit_2() {
     assert_eq!(sandbox.run(&["logout", "a.example.com", "--all"]).code, 2);
     assert_eq!(sandbox.run(&["status", "-v", "-q"]).code, 2);
 }
+
+/// `auth --version` alone is answered before clap is built (`cli::version_only`): the real
+/// binary prints clap's line, and a version flag after a subcommand still goes to clap.
+#[test]
+fn version_alone_is_answered_as_clap_would() {
+    let sandbox = Sandbox::new();
+    for flag in ["--version", "-V"] {
+        let run = sandbox.run(&[flag]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            run.stdout,
+            concat!("auth ", env!("CARGO_PKG_VERSION"), "\n")
+        );
+        assert_eq!(run.stderr, "");
+    }
+    assert_eq!(sandbox.run(&["token", "--version"]).code, 2);
+}
+
+/// `crates/auth-cli/build.rs` links `auth` as a position-dependent executable on Linux, so the
+/// loader has no relative relocations to apply (docs/performance.md). ELF `e_type` 2 is
+/// `ET_EXEC`; a PIE is 3 (`ET_DYN`). A build with `AUTH_PIE=1` fails here on purpose.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_is_position_dependent_on_linux() {
+    let bytes = std::fs::read(auth_tests::auth_bin()).expect("read the auth binary");
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    let e_type = u16::from_le_bytes([bytes[16], bytes[17]]);
+    assert_eq!(
+        e_type, 2,
+        "auth is not an ET_EXEC executable (was it built with AUTH_PIE=1?)"
+    );
+}

@@ -1,6 +1,6 @@
 //! `cargo xtask symbol-order`: writes `crates/auth-cli/symbol-order.txt`, the functions that the
 //! commands git, cargo and docker start `auth` for actually run, so the linker places them side
-//! by side (docs/performance.md, "Memory").
+//! by side (docs/performance.md, "Start-up, memory and size").
 //!
 //! The kernel maps a program's code in 64 kB windows around each page it touches. Laid out in
 //! the order of the crates, the few hundred functions a lookup runs are spread over most of the
@@ -129,7 +129,7 @@ pub(crate) fn run() -> Result<()> {
         .collect();
     let kept = executed
         .values()
-        .filter(|name| previous.contains(*name))
+        .filter(|name| previous.contains(**name))
         .count();
     // In address order: the linker keeps the file's order, and functions that call each other
     // were already near each other.
@@ -244,13 +244,13 @@ impl TextSymbols {
     }
 
     /// The symbol whose code holds `address`, with its start.
-    fn containing(&self, address: u64) -> Option<(u64, String)> {
+    fn containing(&self, address: u64) -> Option<(u64, &str)> {
         if address >= self.end {
             return None;
         }
         let index = self.starts.partition_point(|start| *start <= address);
         let index = index.checked_sub(1)?;
-        Some((self.starts[index], self.names[index].clone()))
+        Some((self.starts[index], &self.names[index]))
     }
 }
 
@@ -302,9 +302,9 @@ mod tests {
             end: 0x300,
         };
         assert_eq!(symbols.containing(0x0ff), None);
-        assert_eq!(symbols.containing(0x100), Some((0x100, "a".to_owned())));
-        assert_eq!(symbols.containing(0x1ff), Some((0x100, "a".to_owned())));
-        assert_eq!(symbols.containing(0x2ff), Some((0x200, "b".to_owned())));
+        assert_eq!(symbols.containing(0x100), Some((0x100, "a")));
+        assert_eq!(symbols.containing(0x1ff), Some((0x100, "a")));
+        assert_eq!(symbols.containing(0x2ff), Some((0x200, "b")));
         assert_eq!(symbols.containing(0x300), None);
     }
 
