@@ -325,7 +325,8 @@ mod tests {
 
     #[test]
     fn addresses_are_found_in_callgrind_names() {
-        let text = "fn=(12) 0x0000000000462380\n0x462384 3\ncfn=(13) 0x00000000004623b0 'x'\ncalls=1 0\n";
+        let text =
+            "fn=(12) 0x0000000000462380\n0x462384 3\ncfn=(13) 0x00000000004623b0 'x'\ncalls=1 0\n";
         assert_eq!(
             hex_addresses(text).collect::<Vec<_>>(),
             vec![0x46_2380, 0x46_2384, 0x46_23b0]
