@@ -104,28 +104,16 @@ pub(crate) fn run() -> Result<()> {
     let file = dir.join("credentials.json");
     std::fs::write(&file, credentials(1000)).context("write the credentials file")?;
     set_private(&file)?;
-    // Per workload, in the order of `workloads`: the functions it ran that an earlier one did not.
-    let mut groups: Vec<BTreeMap<u64, &str>> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut profiles = Vec::new();
     for (i, workload) in workloads(&file).iter().enumerate() {
         let profile = dir.join(format!("callgrind.{i}"));
         profile_one(&binary, workload, &home, &profile)?;
-        let text = std::fs::read_to_string(&profile)
-            .with_context(|| format!("read {}", profile.display()))?;
-        let mut group = BTreeMap::new();
-        for address in hex_addresses(&text) {
-            if let Some((start, name)) = symbols.containing(address)
-                && seen.insert(start)
-            {
-                group.insert(start, name);
-            }
-        }
-        groups.push(group);
+        profiles.push(
+            std::fs::read_to_string(&profile)
+                .with_context(|| format!("read {}", profile.display()))?,
+        );
     }
-    let executed: Vec<&str> = groups
-        .iter()
-        .flat_map(|group| group.values().copied())
-        .collect();
+    let executed = in_workload_order(&symbols, &profiles);
     if executed.is_empty() {
         bail!(
             "callgrind saw none of auth's functions: is {} stripped of its map?",
@@ -142,9 +130,6 @@ pub(crate) fn run() -> Result<()> {
         .iter()
         .filter(|name| previous.contains(**name))
         .count();
-    // The linker keeps the file's order. The first workloads' functions come first, so that the
-    // commonest commands (`--version`, `token`) touch one short stretch; within a workload, in
-    // address order, since functions that call each other were already near each other.
     let mut out = String::new();
     for name in &executed {
         out.push_str(name);
@@ -159,6 +144,27 @@ pub(crate) fn run() -> Result<()> {
         executed.len()
     );
     Ok(())
+}
+
+/// The functions the profiles ran, each once, for the linker (which keeps the file's order):
+/// the first profile's functions first, then what each later one adds, so that the commonest
+/// commands (`--version`, `token`) touch one short stretch; within one profile in address order,
+/// since functions that call each other were already near each other.
+fn in_workload_order<'a>(symbols: &'a TextSymbols, profiles: &[String]) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    let mut executed = Vec::new();
+    for profile in profiles {
+        let mut added = BTreeMap::new();
+        for address in hex_addresses(profile) {
+            if let Some((start, name)) = symbols.containing(address)
+                && seen.insert(start)
+            {
+                added.insert(start, name);
+            }
+        }
+        executed.extend(added.into_values());
+    }
+    executed
 }
 
 /// Runs `workload` under callgrind, writing its profile to `out`; its exit code is the
@@ -321,6 +327,23 @@ mod tests {
         assert_eq!(symbols.containing(0x1ff), Some((0x100, "a")));
         assert_eq!(symbols.containing(0x2ff), Some((0x200, "b")));
         assert_eq!(symbols.containing(0x300), None);
+    }
+
+    #[test]
+    fn functions_come_in_workload_order_then_address_order_each_once() {
+        let symbols = TextSymbols {
+            starts: vec![0x100, 0x200, 0x300, 0x400],
+            names: ["a", "b", "c", "d"].map(str::to_owned).to_vec(),
+            end: 0x500,
+        };
+        let profiles = [
+            "fn=(1) 0x300\n0x304 1\nfn=(2) 0x200\n".to_owned(),
+            "fn=(1) 0x100\n0x304 1\n0x410 2\n0x900 1\n".to_owned(),
+        ];
+        assert_eq!(
+            in_workload_order(&symbols, &profiles),
+            vec!["b", "c", "a", "d"]
+        );
     }
 
     #[test]
