@@ -10,7 +10,7 @@
 //! - peak RSS of `auth token` on the file (target ≤ 4 MB) and the binary's size (≤ 8 MB).
 //!
 //! Criterion times each command; then a summary measures each pair again, interleaved (one run
-//! of each in turn, so a busy machine slows both alike), prints the median ratios and the
+//! of each in turn, each first in every other round, so a busy machine slows both alike), prints the median ratios and the
 //! targets, and says which are missed. A bench reports; it fails only when a command fails.
 //! `AUTH_BENCH_QUICK=1` (`cargo xtask bench --quick`) runs fewer rounds.
 //!
@@ -338,13 +338,18 @@ fn summary(pairs: &mut [Pair], bin: &Path, rss_case: &Case) {
     let mut missed = Vec::new();
     for pair in pairs.iter_mut() {
         let (mut ours, mut peer) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let start = Instant::now();
-            pair.ours.run();
-            ours.push(start.elapsed());
-            let start = Instant::now();
-            pair.peer.run();
-            peer.push(start.elapsed());
+        // Each goes first in every other round, so neither pays alone for running first.
+        for round in 0..rounds {
+            for ours_now in [round % 2 == 0, round % 2 == 1] {
+                let (case, times) = if ours_now {
+                    (&mut pair.ours, &mut ours)
+                } else {
+                    (&mut pair.peer, &mut peer)
+                };
+                let start = Instant::now();
+                case.run();
+                times.push(start.elapsed());
+            }
         }
         let (ours, peer) = (median(ours), median(peer));
         let ratio = ours.as_secs_f64() / peer.as_secs_f64();

@@ -86,3 +86,23 @@ fn the_binary_is_position_dependent_on_linux() {
         "auth is not an ET_EXEC executable (was it built with AUTH_PIE=1?)"
     );
 }
+
+/// `crates/auth-cli/src/libm.rs` defines `pow`, the one libm function the binary calls, so the
+/// loader does not map `libm.so.6` in every process (docs/performance.md, "Third pass"). Fails
+/// when that file is removed or a dependency starts calling another libm function.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_does_not_load_libm() {
+    let out = std::process::Command::new("ldd")
+        .arg(auth_tests::auth_bin())
+        .output()
+        .expect("run ldd (Debian's libc-bin)");
+    assert!(out.status.success(), "ldd failed: {out:?}");
+    let libs = String::from_utf8_lossy(&out.stdout);
+    assert!(libs.contains("libc.so.6"), "ldd listed no libc: {libs}");
+    assert!(
+        !libs.contains("libm.so"),
+        "auth needs libm; see which function with \
+         `nm -D --undefined-only`, and whether libm.rs should define it too: {libs}"
+    );
+}

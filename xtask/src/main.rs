@@ -15,6 +15,7 @@ mod features;
 mod fuzz;
 mod public_api;
 mod symbol_order;
+mod unsafe_allowance;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -405,6 +406,7 @@ fn lint() -> Result<()> {
         "warnings",
     ]))?;
     features::run()?;
+    unsafe_allowance::run()?;
     codegen::run(codegen::Mode::Check)?;
     public_api::docs()?;
     public_api::run(public_api::Mode::Check)?;

@@ -9,6 +9,8 @@ mod config;
 mod env;
 mod fetch;
 mod helpers;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod libm;
 mod oauth;
 mod output;
 mod resolve;
