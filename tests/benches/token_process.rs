@@ -10,9 +10,10 @@
 //! - peak RSS of `auth token` on the file (target ≤ 4 MB) and the binary's size (≤ 8 MB).
 //!
 //! Criterion times each command; then a summary measures each pair again, interleaved (one run
-//! of each in turn, each first in every other round, so a busy machine slows both alike), prints the median ratios and the
-//! targets, and says which are missed. A bench reports; it fails only when a command fails.
-//! `AUTH_BENCH_QUICK=1` (`cargo xtask bench --quick`) runs fewer rounds.
+//! of each in turn, each first in every other round, so a busy machine slows both alike),
+//! prints the median ratios and the targets, and says which are missed. A bench reports; it
+//! fails only when a command fails. `AUTH_BENCH_QUICK=1` (`cargo xtask bench --quick`) runs
+//! fewer rounds.
 //!
 //! Needs the release binary and the peer: `cargo build --release -p auth-cli` and
 //! `cargo build --release -p auth-tests --example rattler_peer` (xtask does both), or

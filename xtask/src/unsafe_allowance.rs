@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use crate::cmd;
 
@@ -26,10 +26,12 @@ pub(crate) fn run() -> Result<()> {
     ]))?;
     let mut files = Vec::new();
     for path in listing.lines() {
-        let Ok(text) = std::fs::read_to_string(cmd::root().join(path)) else {
-            continue; // listed but deleted in the working tree
-        };
-        files.push((path.to_owned(), text));
+        match std::fs::read_to_string(cmd::root().join(path)) {
+            Ok(text) => files.push((path.to_owned(), text)),
+            // Tracked but deleted in the working tree: nothing to check.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).with_context(|| format!("could not read {path}")),
+        }
     }
     let found = offenders(
         files
