@@ -5,6 +5,7 @@
 //! The deadline is 60 seconds, generous on purpose: it only has to end a wait that would never
 //! end. `AUTH_TEST_DEADLINE_SECS` changes it (a slow machine, a debugger).
 
+use std::fmt::Write as _;
 use std::io::{Read, Write as _};
 use std::process::{Child, ChildStdin, Command, Output};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -294,12 +295,13 @@ impl Watched {
 
     /// Kills the process (it is past its deadline) and says so, with all it is known by.
     fn time_out(&mut self, what: &str, deadline: Deadline) -> String {
+        let state = process_state(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
         format!(
             "gave up after {} waiting for {what}, and killed the process (a slow machine may \
-             set {DEADLINE_VAR} to more seconds)\n--- command\n{}\n--- stdout so far\n{}\n--- \
-             stderr so far\n{}",
+             set {DEADLINE_VAR} to more seconds)\n--- command\n{}\n--- when it was killed\n\
+             {state}\n--- stdout so far\n{}\n--- stderr so far\n{}",
             seconds(deadline.total()),
             self.command_line,
             self.stdout_so_far(),
@@ -367,6 +369,40 @@ fn quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// What a process (its main thread) was doing, from `/proc`, for the message of a wait that gave
+/// up: `R (running)` with many seconds on a CPU is a process busy computing, `S (sleeping)` with
+/// next to none is one blocked on something, and the kernel function (where `/proc` shows it)
+/// says on what.
+fn process_state(pid: u32) -> String {
+    let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}"));
+    let state = read("status").ok().and_then(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("State:"))
+            .map(|state| state.trim().to_owned())
+    });
+    // The first field of `schedstat` is the time the thread has run, in nanoseconds.
+    let on_cpu = read("schedstat").ok().and_then(|text| {
+        let nanos = text.split_whitespace().next()?.parse::<u64>().ok()?;
+        Some(Duration::from_nanos(nanos))
+    });
+    // The kernel function it sleeps in; many kernels show only `0` to a process that is not root.
+    let wchan = read("wchan")
+        .ok()
+        .filter(|wchan| !wchan.is_empty() && wchan != "0");
+    let Some(state) = state else {
+        return format!("(no /proc/{pid}/status to say)");
+    };
+    let mut text = format!("state {state}");
+    if let Some(time) = on_cpu {
+        let _ = write!(text, ", {:.3} s on a CPU", time.as_secs_f64());
+    }
+    if let Some(wchan) = wchan {
+        let _ = write!(text, ", sleeping in the kernel in {wchan}");
+    }
+    text
 }
 
 /// `1 s`, `1.5 s`.
@@ -445,6 +481,25 @@ mod tests {
         }
     }
 
+    /// The message with the line under `--- when it was killed` replaced by `[STATE]`, and that
+    /// line: how long a process ran and where it sleeps differ from run to run.
+    fn without_state(message: &str) -> (String, String) {
+        let mut state = String::new();
+        let mut lines = Vec::new();
+        let mut next_is_state = false;
+        for line in message.split('\n') {
+            if next_is_state {
+                state = line.to_owned();
+                lines.push("[STATE]");
+                next_is_state = false;
+            } else {
+                next_is_state = line == "--- when it was killed";
+                lines.push(line);
+            }
+        }
+        (lines.join("\n"), state)
+    }
+
     fn piped(program: &str, args: &[&str]) -> Command {
         let mut command = Command::new(program);
         command
@@ -465,10 +520,14 @@ mod tests {
                 .finish("sleep to exit", Deadline::after(Duration::from_secs(1)));
         });
         let took = started.elapsed();
+        let (message, state) = without_state(&message);
+        assert!(state.starts_with("state S (sleeping), "), "{state}");
         insta::assert_snapshot!(message, @r"
         gave up after 1 s waiting for sleep to exit, and killed the process (a slow machine may set AUTH_TEST_DEADLINE_SECS to more seconds)
         --- command
         sleep 1000
+        --- when it was killed
+        [STATE]
         --- stdout so far
 
         --- stderr so far
@@ -497,11 +556,13 @@ mod tests {
                 |stream, line| stream == Stream::Stdout && line.starts_with("ready"),
             );
         });
-        let message = message.replace(&pid.to_string(), "[PID]");
+        let (message, _) = without_state(&message.replace(&pid.to_string(), "[PID]"));
         insta::assert_snapshot!(message, @r"
         gave up after 1 s waiting for the peer to say `ready`, and killed the process (a slow machine may set AUTH_TEST_DEADLINE_SECS to more seconds)
         --- command
         sh -c 'echo booting $$; printf '\''no newline'\'' >&2; exec sleep 1000'
+        --- when it was killed
+        [STATE]
         --- stdout so far
         booting [PID]
 
@@ -512,6 +573,25 @@ mod tests {
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),
             "the process was killed and reaped"
         );
+    }
+
+    /// The message tells a process busy computing from one blocked on something: what a hung
+    /// peer was doing is the first thing to know about it, and it is gone once it is killed.
+    #[test]
+    fn the_message_says_whether_the_process_was_computing_or_blocked() {
+        let state_of = |script: &str| {
+            let message = panic_message(|| {
+                Watched::spawn(&mut piped("sh", &["-c", script]))
+                    .finish("sh to exit", Deadline::after(Duration::from_secs(1)));
+            });
+            without_state(&message).1
+        };
+        let busy = state_of("while :; do :; done");
+        assert!(busy.starts_with("state R (running), "), "{busy}");
+        assert!(busy.contains(" s on a CPU"), "{busy}");
+        assert!(!busy.contains(" 0.000 s on a CPU"), "{busy}");
+        let blocked = state_of("exec sleep 1000");
+        assert!(blocked.starts_with("state S (sleeping), "), "{blocked}");
     }
 
     #[test]

@@ -14,12 +14,13 @@
 // (`client_secret_basic`) with the same grants, whose refresh tokens rotate too.
 //
 // Settings come from the environment: OIDC_PROVIDER_PREFIX (where `npm install --prefix` put the
-// package), OIDC_ACCESS_TOKEN_TTL (seconds, default 3600) and
+// package, and where the signing key is kept), OIDC_ACCESS_TOKEN_TTL (seconds, default 3600) and
 // OIDC_RESOURCE_SERVER_SECRET (the resource server's secret, for introspection) and
 // OIDC_CONFIDENTIAL_CLIENT_SECRET (the secret of `rattler-confidential`).
 
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,8 +42,34 @@ const server = createServer();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+// The signing key is made once per install and kept beside the package. Making an RSA key is the
+// one costly step of a start (0.1 to 0.7 s of CPU here), and the tests start a provider many
+// times. Once, in CI, a start hung for 60 s between the package's two start-up warnings, which
+// is where the key used to be made. Whoever first finds no key writes one to a file of its own and renames it into
+// place, so providers starting at once never read half a key.
+const keyFile = join(resolve(prefix), 'test-signing-key.json');
+function loadOrMakeSigningKey() {
+  let text;
+  try {
+    text = readFileSync(keyFile, 'utf8');
+  } catch (err) {
+    if (err.code !== 'ENOENT') {
+      throw err;
+    }
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', use: 'sig', alg: 'RS256' };
+    const own = `${keyFile}.${process.pid}`;
+    writeFileSync(own, JSON.stringify(key), { mode: 0o600 });
+    renameSync(own, keyFile);
+    return key;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${keyFile} is not the JSON of a key (${err.message}); delete it, and the next start makes a new one`);
+  }
+}
+const signingKey = loadOrMakeSigningKey();
 
 const provider = new Provider(issuer, {
   clients: [
