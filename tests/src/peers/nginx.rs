@@ -440,7 +440,15 @@ fn make_certificates(dir: &Path) -> PathBuf {
          subjectAltName = DNS:localhost, DNS:registry.test, IP:127.0.0.1\n",
     )
     .expect("the certificate's extensions are written");
-    let key = ["-newkey", "rsa:2048", "-nodes"];
+    // P-256 keys: made in microseconds, where an RSA key costs up to 0.7 s of CPU; rustls, curl,
+    // git and skopeo all accept them.
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     run(&[
         &["req", "-x509"][..],
         &key,
